@@ -1,0 +1,126 @@
+//! The plugin seam: a sink connector plugin is registered by class name, validates its own
+//! keys, and starts [`SinkTask`]s that write converted records. A sink knows no HTTP and no
+//! Kafka consumer: the worker feeds it records and commits offsets once `put` acknowledges.
+
+use crate::config::{ConfigDef, ConfigMap, ConfigValue};
+use crate::record::SinkRecord;
+use async_trait::async_trait;
+use std::sync::Arc;
+
+/// Where in the pipeline an error happened (the `__connect.errors.stage` header values).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    KeyConverter,
+    ValueConverter,
+    HeaderConverter,
+    Transformation,
+    Task,
+}
+
+impl Stage {
+    pub fn as_connect_str(self) -> &'static str {
+        match self {
+            Stage::KeyConverter => "KEY_CONVERTER",
+            Stage::ValueConverter => "VALUE_CONVERTER",
+            Stage::HeaderConverter => "HEADER_CONVERTER",
+            Stage::Transformation => "TRANSFORMATION",
+            Stage::Task => "TASK_PUT",
+        }
+    }
+}
+
+/// An error from a sink task. `retriable` tells a transient outage (connection loss,
+/// Unavailable, WriteTimeout, Overloaded: retry with backoff) from a permanent one (a record
+/// the table cannot take, a bad mapping: fail the task or send the record to the DLQ).
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{message}")]
+pub struct SinkError {
+    pub retriable: bool,
+    /// A Java-like class name for `__connect.errors.exception.class.name` and traces.
+    pub kind: &'static str,
+    pub message: String,
+}
+
+impl SinkError {
+    pub fn transient(kind: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            retriable: true,
+            kind,
+            message: message.into(),
+        }
+    }
+    pub fn permanent(kind: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            retriable: false,
+            kind,
+            message: message.into(),
+        }
+    }
+}
+
+/// A record that `put` could not write for a permanent reason; `index` is its position in the
+/// slice given to `put`. The worker routes it by `errors.tolerance` (fail the task or DLQ).
+#[derive(Debug, Clone)]
+pub struct RecordFailure {
+    pub index: usize,
+    pub error: SinkError,
+}
+
+/// Who a task is, for logs, errors and metrics.
+#[derive(Debug, Clone)]
+pub struct TaskContext {
+    pub connector: String,
+    pub task: u32,
+}
+
+#[async_trait]
+pub trait SinkTask: Send {
+    /// Writes `records` and returns once every write the sink made for them is acknowledged.
+    /// `Ok(failures)` lists records rejected for permanent reasons (everything else is written);
+    /// `Err` with `retriable` means nothing can be assumed written and the same records may be
+    /// put again (writes are idempotent); `Err` without it fails the task.
+    async fn put(&mut self, records: &[SinkRecord]) -> Result<Vec<RecordFailure>, SinkError>;
+
+    /// Releases connections. Called after the last `put` returned.
+    async fn stop(&mut self) {}
+}
+
+#[async_trait]
+pub trait SinkConnector: Send + Sync + 'static {
+    /// The fully qualified class name users put in `connector.class`.
+    fn class_name(&self) -> &'static str;
+    /// Short names also accepted in `connector.class`.
+    fn aliases(&self) -> &'static [&'static str];
+    fn version(&self) -> &'static str;
+    /// The plugin's own keys (the framework keys live in the worker).
+    fn config_def(&self) -> &ConfigDef;
+    /// Static checks of the plugin keys (no network): one entry per key checked, errors naming
+    /// the key. Pattern keys (per topic/table) get their own entries.
+    fn validate(&self, config: &ConfigMap) -> Vec<ConfigValue>;
+    /// Warnings for accepted-but-unimplemented keys, shown in validate output and logs.
+    fn warnings(&self, _config: &ConfigMap) -> Vec<String> {
+        Vec::new()
+    }
+    /// Starts one task: connects, reads the live table definitions, validates the mapping
+    /// against them, prepares statements.
+    async fn start_task(
+        &self,
+        ctx: TaskContext,
+        config: ConfigMap,
+    ) -> Result<Box<dyn SinkTask>, SinkError>;
+}
+
+/// Every connector plugin this build knows.
+pub fn plugins() -> Vec<Arc<dyn SinkConnector>> {
+    vec![Arc::new(
+        crate::sink::cassandra::CassandraSinkConnector::default(),
+    )]
+}
+
+/// Finds a plugin by class name or alias (case-sensitive class, case-insensitive alias).
+pub fn find_plugin(name: &str) -> Option<Arc<dyn SinkConnector>> {
+    let name = name.trim();
+    plugins().into_iter().find(|p| {
+        p.class_name() == name || p.aliases().iter().any(|a| a.eq_ignore_ascii_case(name))
+    })
+}

@@ -1,0 +1,14 @@
+//! cassink: a Kafka Connect-compatible sink worker that moves records from Kafka into Cassandra.
+//!
+//! Data flows one way: `kafka/` hands bytes to `convert/`, records pass into `sink/`,
+//! the sink acknowledges, and `worker/` commits offsets. `rest/` talks to `worker/` only.
+
+pub mod config;
+pub mod connector;
+pub mod convert;
+pub mod kafka;
+pub mod record;
+pub mod rest;
+pub mod sink;
+pub mod store;
+pub mod worker;

@@ -1,0 +1,3 @@
+fn main() {
+    println!("cassink {}", env!("CARGO_PKG_VERSION"));
+}

@@ -1,0 +1,4 @@
+//! The runtime: worker config, connector/task lifecycle and status.
+
+pub mod config;
+pub mod task;
