@@ -1,3 +1,261 @@
-fn main() {
-    println!("cassink {}", env!("CARGO_PKG_VERSION"));
+//! The `cassink` command: parse arguments, load the worker config, run the worker.
+
+use anyhow::Context;
+use cassink::config::ConfigMap;
+use cassink::logging::{self, LogFormat};
+use cassink::produce::{self, Workload};
+use cassink::rest::{router, AppState};
+use cassink::store::FileStore;
+use cassink::worker::config::{parse_properties, WorkerConfig};
+use cassink::worker::herder::{Herder, HerderError};
+use clap::{Parser, Subcommand};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How long shutdown may take (tasks drain in-flight writes and commit) before exiting.
+const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long in-flight HTTP requests may take to finish once a signal arrived.
+const HTTP_DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
+
+#[derive(Parser)]
+#[command(
+    name = "cassink",
+    version,
+    about = "A Kafka Connect-compatible sink worker that moves Kafka records into Apache Cassandra"
+)]
+struct Cli {
+    /// Log output format.
+    #[arg(long, value_enum, default_value = "text", global = true)]
+    log_format: LogFormat,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the worker with the Connect REST API (default port 8083). Connectors are managed
+    /// over REST and kept under `state.dir`.
+    Worker {
+        /// Connect-style worker properties; `CONNECT_*` env variables override it.
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+    },
+    /// Like connect-standalone: run the worker and create (or update) the given connectors.
+    Standalone {
+        /// Worker properties file.
+        worker_properties: PathBuf,
+        /// Connector configs: JSON `{name, config}`, a JSON config map with `name`, or
+        /// `.properties`.
+        #[arg(required = true)]
+        connectors: Vec<PathBuf>,
+    },
+    /// Produce sample records for one of the reference pipelines (tweets, weather, meter).
+    Produce {
+        workload: Workload,
+        /// Topic to write to (default: the workload's name).
+        #[arg(long)]
+        topic: Option<String>,
+        /// Create the topic first (with --partitions) when it does not exist.
+        #[arg(long)]
+        create_topic: bool,
+        #[arg(long, default_value_t = 3)]
+        partitions: i32,
+        /// Number of records (0 with --create-topic only creates the topic).
+        #[arg(long, default_value_t = 1000)]
+        count: u64,
+        /// At most this many records per second.
+        #[arg(long)]
+        rate: Option<u64>,
+        #[arg(long, env = "KAFKA_BOOTSTRAP", default_value = "localhost:9092")]
+        bootstrap: String,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let logs = logging::init(cli.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            tracing::error!("cannot start the async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command, logs)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command, logs: logging::LogControl) -> anyhow::Result<()> {
+    let (worker_file, connector_files) = match command {
+        Command::Produce {
+            workload,
+            topic,
+            create_topic,
+            partitions,
+            count,
+            rate,
+            bootstrap,
+            seed,
+        } => {
+            let topic = topic.unwrap_or_else(|| workload.topic().to_string());
+            if create_topic {
+                produce::ensure_topic(&bootstrap, &topic, partitions).await?;
+            }
+            if count > 0 {
+                let sent =
+                    produce::produce(&bootstrap, workload, &topic, count, rate, seed).await?;
+                tracing::info!(topic = %topic, sent, "produced");
+            }
+            return Ok(());
+        }
+        Command::Worker { config } => (config, Vec::new()),
+        Command::Standalone {
+            worker_properties,
+            connectors,
+        } => (Some(worker_properties), connectors),
+    };
+    let worker = WorkerConfig::load(worker_file.as_deref())?;
+    for key in &worker.unknown_keys {
+        tracing::warn!(key = %key, "unknown worker config key (ignored)");
+    }
+    let connectors = connector_files
+        .iter()
+        .map(|p| read_connector(p))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+
+    let store = FileStore::open(&worker.state_dir)
+        .with_context(|| format!("cannot open state.dir {}", worker.state_dir.display()))?;
+    let worker = Arc::new(worker);
+    let herder = Herder::new(worker.clone(), Arc::new(store));
+    let restored = herder.restore().await?;
+    tracing::info!(restored, state_dir = %worker.state_dir.display(), "connector state loaded");
+    for (name, config) in connectors {
+        match herder.put_config(&name, config).await {
+            Ok((created, _)) => tracing::info!(connector = %name, created, "connector from file"),
+            Err(e @ HerderError::Invalid(_)) => anyhow::bail!("connector {name}: {e}"),
+            Err(e) => return Err(e.into()),
+        }
+    }
+
+    let listener = tokio::net::TcpListener::bind(worker.rest_bind())
+        .await
+        .with_context(|| format!("cannot listen on {}", worker.rest_bind()))?;
+    let local = listener.local_addr()?;
+    tracing::info!(
+        %local,
+        worker_id = %worker.worker_id,
+        bootstrap = %worker.bootstrap_servers,
+        "REST API listening"
+    );
+    let app = router(AppState::new(herder.clone(), Arc::new(logs)));
+
+    let status_loop = {
+        let herder = herder.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(10));
+            loop {
+                tick.tick().await;
+                herder.persist_statuses().await;
+            }
+        })
+    };
+
+    let (stopping_tx, mut stopping) = tokio::sync::watch::channel(false);
+    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        let _ = stopping_tx.send(true);
+    });
+    tokio::select! {
+        served = server => served.context("REST server failed")?,
+        _ = async {
+            let _ = stopping.wait_for(|s| *s).await;
+            tokio::time::sleep(HTTP_DRAIN_TIMEOUT).await;
+        } => tracing::warn!("open HTTP connections did not close within {HTTP_DRAIN_TIMEOUT:?}"),
+    }
+    status_loop.abort();
+
+    tracing::info!("shutting down: stopping tasks");
+    if tokio::time::timeout(SHUTDOWN_TIMEOUT, herder.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("tasks did not stop within {SHUTDOWN_TIMEOUT:?}; exiting anyway");
+    }
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::warn!("cannot listen for SIGINT: {e}");
+            std::future::pending::<()>().await;
+        }
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::warn!("cannot listen for SIGTERM: {e}");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        _ = ctrl_c => tracing::info!("SIGINT received"),
+        _ = term => tracing::info!("SIGTERM received"),
+    }
+}
+
+/// Reads a connector file as connect-standalone does: JSON `{name, config}`, a JSON config
+/// map with `name`, or a `.properties` file.
+fn read_connector(path: &Path) -> anyhow::Result<(String, ConfigMap)> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read connector config {}", path.display()))?;
+    let is_properties = path.extension().and_then(|e| e.to_str()) == Some("properties");
+    let config: ConfigMap = if is_properties {
+        parse_properties(&text)
+    } else {
+        let value: serde_json::Value = serde_json::from_str(&text)
+            .with_context(|| format!("{} is not valid JSON", path.display()))?;
+        let obj = value
+            .as_object()
+            .with_context(|| format!("{} must hold a JSON object", path.display()))?;
+        let (map, top_name) = match obj.get("config") {
+            Some(serde_json::Value::Object(c)) => (c, obj.get("name").and_then(|n| n.as_str())),
+            _ => (obj, None),
+        };
+        let mut config = ConfigMap::new();
+        for (k, v) in map {
+            let s = match v {
+                serde_json::Value::String(s) => s.clone(),
+                serde_json::Value::Null => continue,
+                other if !other.is_object() && !other.is_array() => other.to_string(),
+                _ => anyhow::bail!("{}: value of {k} must be a string", path.display()),
+            };
+            config.insert(k.clone(), s);
+        }
+        if let Some(n) = top_name {
+            config.entry("name".into()).or_insert_with(|| n.to_string());
+        }
+        config
+    };
+    let name = config
+        .get("name")
+        .cloned()
+        .with_context(|| format!("{}: the connector needs a name", path.display()))?;
+    Ok((name, config))
 }

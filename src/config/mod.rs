@@ -145,11 +145,15 @@ impl ConfigDef {
 
 /// Checks that `raw` parses as the key's type and is one of its allowed values.
 pub fn check_type(key: &ConfigKey, raw: &str) -> Result<(), String> {
+    check_value(key.name, key, raw)
+}
+
+/// Like [`check_type`], for a concrete key `name` matching the (pattern) definition `key`.
+pub fn check_value(name: &str, key: &ConfigKey, raw: &str) -> Result<(), String> {
     let v = raw.trim();
     let bad = |what: &str| {
         Err(format!(
-            "Invalid value {raw} for configuration {}: {what}",
-            key.name
+            "Invalid value {raw} for configuration {name}: {what}"
         ))
     };
     match key.ty {

@@ -2,10 +2,20 @@
 //! do (`JsonConverter`, `StringConverter`, `ByteArrayConverter`; Avro in its own module).
 //! A converter knows no table.
 
-use crate::config::ConfigMap;
+pub mod bytes;
+pub mod json;
+pub mod json_schema;
+pub mod string;
+
+pub use self::bytes::ByteArrayConverter;
+pub use json::JsonConverter;
+pub use json_schema::DecimalFormat;
+pub use string::{Encoding, StringConverter};
+
+use crate::config::{parse_bool, ConfigMap};
 use crate::record::Value;
+use ::bytes::Bytes;
 use async_trait::async_trait;
-use bytes::Bytes;
 use std::sync::Arc;
 
 /// A converter failed on one record's key, value or header. Permanent by default; `retriable`
@@ -65,12 +75,92 @@ impl Part {
     }
 }
 
+/// Avro's class name: reserved for the Avro converter (schema registry), not built here yet.
+pub const AVRO_CLASS: &str = "io.confluent.connect.avro.AvroConverter";
+/// Connect's default header converter; headers are read as strings until it is implemented.
+pub const SIMPLE_HEADER_CLASS: &str = "org.apache.kafka.connect.storage.SimpleHeaderConverter";
+
 /// Builds the converter for `part` from a merged config (worker defaults overlaid with the
 /// connector's own keys): `<prefix>` names the class, `<prefix>.<sub>` are its settings.
+///
+/// Classes: `JsonConverter` (`schemas.enable`, default true; `decimal.format` BASE64|NUMERIC),
+/// `StringConverter` (`encoding`, also read as `converter.encoding`; default UTF8) and
+/// `ByteArrayConverter`, by full Connect class name or short name. A missing
+/// `header.converter` (and `SimpleHeaderConverter`) reads headers as UTF-8 strings.
 pub fn build(part: Part, config: &ConfigMap) -> Result<Arc<dyn Converter>, ConverterConfigError> {
-    let _ = (part, config);
-    Err(ConverterConfigError {
-        key: part.prefix().into(),
-        message: "converters are not implemented yet".into(),
-    })
+    let prefix = part.prefix();
+    let class = config.get(prefix).map(|c| c.trim()).unwrap_or_default();
+    let sub = |name: &str| {
+        config
+            .get(&format!("{prefix}.{name}"))
+            .map(|v| (format!("{prefix}.{name}"), v.trim()))
+    };
+    let error = |key: String, message: String| ConverterConfigError { key, message };
+
+    if class.is_empty() && part == Part::Header || class == SIMPLE_HEADER_CLASS {
+        return Ok(Arc::new(StringConverter::default()));
+    }
+    if class.is_empty() {
+        return Err(error(
+            prefix.into(),
+            "no converter class is configured; use e.g. org.apache.kafka.connect.json.JsonConverter"
+                .into(),
+        ));
+    }
+    if json::CLASS_NAMES.contains(&class) {
+        let mut converter = JsonConverter::default();
+        if let Some((key, raw)) = sub("schemas.enable") {
+            converter.schemas_enable = parse_bool(raw).ok_or_else(|| {
+                error(
+                    key,
+                    format!("invalid value {raw:?}: expected true or false"),
+                )
+            })?;
+        }
+        if let Some((key, raw)) = sub("decimal.format") {
+            converter.decimal_format = DecimalFormat::parse(raw).ok_or_else(|| {
+                error(
+                    key,
+                    format!("invalid value {raw:?}: expected BASE64 or NUMERIC"),
+                )
+            })?;
+        }
+        return Ok(Arc::new(converter));
+    }
+    if string::CLASS_NAMES.contains(&class) {
+        let mut converter = StringConverter::default();
+        let setting = sub("encoding")
+            .or_else(|| sub("converter.encoding"))
+            .or_else(|| sub("deserializer.encoding"));
+        if let Some((key, raw)) = setting {
+            converter.encoding = Encoding::parse(raw).ok_or_else(|| {
+                error(
+                    key,
+                    format!("unsupported encoding {raw:?}: expected UTF8, US-ASCII or ISO-8859-1"),
+                )
+            })?;
+        }
+        return Ok(Arc::new(converter));
+    }
+    if bytes::CLASS_NAMES.contains(&class) {
+        return Ok(Arc::new(ByteArrayConverter));
+    }
+    if class == AVRO_CLASS || class == "AvroConverter" {
+        return Err(error(
+            prefix.into(),
+            format!("{class} is not supported yet; use JsonConverter, StringConverter or ByteArrayConverter"),
+        ));
+    }
+    Err(error(
+        prefix.into(),
+        format!(
+            "unknown converter class {class:?}; known: {}, {}, {}",
+            json::CLASS_NAMES[0],
+            string::CLASS_NAMES[0],
+            bytes::CLASS_NAMES[0]
+        ),
+    ))
 }
+
+#[cfg(test)]
+mod tests;

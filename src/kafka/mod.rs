@@ -1,1 +1,4 @@
-//! placeholder
+//! rdkafka wrappers: the task consumer (subscribe, rebalance, commit) and group offsets.
+
+pub mod consumer;
+pub mod offsets;

@@ -1,1 +1,196 @@
-//! placeholder
+//! The Kafka Connect REST API (axum). Handlers stay thin: parse, call the
+//! [`Herder`](crate::worker::herder::Herder), shape the answer. Every error is
+//! `{"error_code": <http code>, "message": "..."}`, including unknown paths (404), wrong
+//! methods (405) and unreadable bodies (400/415/422).
+
+mod admin;
+mod connectors;
+mod openapi;
+mod plugins;
+
+use crate::kafka::offsets::OffsetsError;
+use crate::logging::LogControl;
+use crate::worker::herder::{Herder, HerderError};
+use axum::extract::{FromRequest, Request};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::sync::Arc;
+use tokio::sync::Mutex;
+
+pub use openapi::openapi;
+
+/// What handlers share.
+#[derive(Clone)]
+pub struct AppState {
+    pub herder: Arc<Herder>,
+    pub logs: Arc<LogControl>,
+    /// The Kafka cluster id once learned (retried while unknown).
+    cluster_id: Arc<Mutex<Option<String>>>,
+}
+
+impl AppState {
+    pub fn new(herder: Arc<Herder>, logs: Arc<LogControl>) -> Self {
+        Self {
+            herder,
+            logs,
+            cluster_id: Arc::new(Mutex::new(None)),
+        }
+    }
+}
+
+/// A Connect-style error response.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub message: String,
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error_code: u16,
+    message: &'a str,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            message: message.into(),
+        }
+    }
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, message)
+    }
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, message)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if self.status.is_server_error() {
+            tracing::error!(status = self.status.as_u16(), "{}", self.message);
+        }
+        let body = ErrorBody {
+            error_code: self.status.as_u16(),
+            message: &self.message,
+        };
+        (self.status, Json(body)).into_response()
+    }
+}
+
+impl From<HerderError> for ApiError {
+    fn from(e: HerderError) -> Self {
+        let status = match &e {
+            HerderError::NotFound(_) | HerderError::TaskNotFound { .. } => StatusCode::NOT_FOUND,
+            HerderError::AlreadyExists(_) => StatusCode::CONFLICT,
+            HerderError::Invalid(_) | HerderError::BadRequest(_) | HerderError::NotStopped(_) => {
+                StatusCode::BAD_REQUEST
+            }
+            HerderError::Offsets(OffsetsError::UnknownPartition { .. })
+            | HerderError::Offsets(OffsetsError::Regex(..)) => StatusCode::BAD_REQUEST,
+            HerderError::Store(_) | HerderError::Offsets(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        Self::new(status, e.to_string())
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+/// `Json` whose rejections are Connect-style JSON errors.
+pub struct Body<T>(pub T);
+
+impl<T, S> FromRequest<S> for Body<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(Body(v)),
+            Err(rejection) => Err(ApiError::new(rejection.status(), rejection.body_text())),
+        }
+    }
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found("HTTP 404 Not Found")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "HTTP 405 Method Not Allowed",
+    )
+}
+
+/// Every route of the API.
+pub fn router(state: AppState) -> Router {
+    use connectors as c;
+    Router::new()
+        .route("/", get(admin::root))
+        .route("/health", get(admin::health))
+        .route("/metrics", get(admin::metrics))
+        .route("/openapi.json", get(admin::openapi_json))
+        .route("/admin/loggers", get(admin::loggers))
+        .route(
+            "/admin/loggers/{name}",
+            get(admin::logger).put(admin::set_logger),
+        )
+        .route("/connector-plugins", get(plugins::list))
+        .route("/connector-plugins/{plugin}/config", get(plugins::config))
+        .route(
+            "/connector-plugins/{plugin}/config/validate",
+            put(plugins::validate),
+        )
+        .route("/connectors", get(c::list).post(c::create))
+        .route("/connectors/{name}", get(c::info).delete(c::delete))
+        .route(
+            "/connectors/{name}/config",
+            get(c::config).put(c::put_config).patch(c::patch_config),
+        )
+        .route("/connectors/{name}/status", get(c::status))
+        .route("/connectors/{name}/restart", post(c::restart))
+        .route("/connectors/{name}/pause", put(c::pause))
+        .route("/connectors/{name}/resume", put(c::resume))
+        .route("/connectors/{name}/stop", put(c::stop))
+        .route("/connectors/{name}/tasks", get(c::tasks))
+        .route(
+            "/connectors/{name}/tasks/{task}/status",
+            get(c::task_status),
+        )
+        .route(
+            "/connectors/{name}/tasks/{task}/restart",
+            post(c::restart_task),
+        )
+        .route("/connectors/{name}/topics", get(c::topics))
+        .route("/connectors/{name}/topics/reset", put(c::reset_topics))
+        .route(
+            "/connectors/{name}/offsets",
+            get(c::offsets)
+                .patch(c::alter_offsets)
+                .delete(c::reset_offsets),
+        )
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(state)
+}
+
+/// Percent-encodes a connector name for a `Location` header path segment.
+pub(crate) fn encode_segment(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}

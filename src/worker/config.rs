@@ -1,7 +1,19 @@
 //! The worker's own configuration (Connect-style properties file + `CONNECT_*` env).
+//!
+//! Sources, later overriding earlier: built-in defaults, the properties file, then the
+//! environment in the Confluent image convention (`CONNECT_BOOTSTRAP_SERVERS` ->
+//! `bootstrap.servers`: strip `CONNECT_`, lowercase, `___` -> `-`, `__` -> `_`, `_` -> `.`).
+//! Unknown keys are kept in [`WorkerConfig::raw`] and listed in
+//! [`WorkerConfig::unknown_keys`] so the caller can warn; they are never fatal.
 
 use crate::config::ConfigMap;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+/// Default `state.dir`: relative to the working directory, like Connect's
+/// `offset.storage.file.filename` examples. Point it at a volume in containers.
+pub const DEFAULT_STATE_DIR: &str = "./cassink-state";
+pub const DEFAULT_LISTENER: &str = "http://0.0.0.0:8083";
 
 /// Settings the worker runtime reads. Parsed from the properties file and env by
 /// [`WorkerConfig::from_map`]; every field has a default so `cassink worker` with no file
@@ -23,6 +35,16 @@ pub struct WorkerConfig {
     pub worker_id: String,
     /// Every key as given (for passthrough and later issues).
     pub raw: ConfigMap,
+    /// Host the REST API binds to (from `listeners`, or `rest.host.name`).
+    pub rest_host: String,
+    /// Port the REST API binds to (from `listeners`, or `rest.port`).
+    pub rest_port: u16,
+    /// `group.id`: the worker group (distributed mode later; reported only for now).
+    pub group_id: Option<String>,
+    /// `state.dir`: where connector configs, target states and statuses are stored.
+    pub state_dir: PathBuf,
+    /// Keys no part of the worker knows (warned about at startup).
+    pub unknown_keys: Vec<String>,
 }
 
 impl Default for WorkerConfig {
@@ -44,6 +66,433 @@ impl Default for WorkerConfig {
             converter_defaults,
             worker_id: "localhost:8083".into(),
             raw: ConfigMap::new(),
+            rest_host: "0.0.0.0".into(),
+            rest_port: 8083,
+            group_id: None,
+            state_dir: PathBuf::from(DEFAULT_STATE_DIR),
+            unknown_keys: Vec::new(),
         }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WorkerConfigError {
+    #[error("cannot read worker config {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("invalid value {value:?} for worker config {key}: {reason}")]
+    Invalid {
+        key: String,
+        value: String,
+        reason: String,
+    },
+}
+
+fn invalid(key: &str, value: &str, reason: impl Into<String>) -> WorkerConfigError {
+    WorkerConfigError::Invalid {
+        key: key.into(),
+        value: value.into(),
+        reason: reason.into(),
+    }
+}
+
+/// Keys the worker reads or tolerates (Connect worker keys that have no effect here are
+/// accepted silently so existing files work unchanged).
+const KNOWN_KEYS: &[&str] = &[
+    "bootstrap.servers",
+    "listeners",
+    "rest.host.name",
+    "rest.port",
+    "rest.advertised.host.name",
+    "rest.advertised.port",
+    "rest.advertised.listener",
+    "group.id",
+    "offset.flush.interval.ms",
+    "offset.flush.timeout.ms",
+    "state.dir",
+    "plugin.path",
+    "offset.storage.file.filename",
+    "offset.storage.topic",
+    "offset.storage.replication.factor",
+    "offset.storage.partitions",
+    "config.storage.topic",
+    "config.storage.replication.factor",
+    "status.storage.topic",
+    "status.storage.replication.factor",
+    "status.storage.partitions",
+    "client.id",
+    "key.converter.schemas.enable",
+    "value.converter.schemas.enable",
+    "internal.key.converter",
+    "internal.value.converter",
+];
+
+const KNOWN_PREFIXES: &[&str] = &[
+    "consumer.",
+    "producer.",
+    "key.converter",
+    "value.converter",
+    "header.converter",
+    "log4j.",
+    "security.",
+    "ssl.",
+    "sasl.",
+];
+
+impl WorkerConfig {
+    /// Reads `path` (when given) and the process environment, env overriding the file.
+    pub fn load(path: Option<&Path>) -> Result<Self, WorkerConfigError> {
+        let mut map = match path {
+            Some(path) => {
+                let text =
+                    std::fs::read_to_string(path).map_err(|source| WorkerConfigError::Read {
+                        path: path.to_path_buf(),
+                        source,
+                    })?;
+                parse_properties(&text)
+            }
+            None => ConfigMap::new(),
+        };
+        map.extend(env_overrides(std::env::vars()));
+        Self::from_map(map)
+    }
+
+    /// Builds the typed config from merged keys.
+    pub fn from_map(map: ConfigMap) -> Result<Self, WorkerConfigError> {
+        let mut cfg = WorkerConfig::default();
+        if let Some(v) = map.get("bootstrap.servers") {
+            let v = v.trim();
+            if v.is_empty() {
+                return Err(invalid("bootstrap.servers", v, "must not be empty"));
+            }
+            cfg.bootstrap_servers = v.to_string();
+        }
+        if let Some(v) = map.get("offset.flush.interval.ms") {
+            let ms: u64 = v
+                .trim()
+                .parse()
+                .map_err(|_| invalid("offset.flush.interval.ms", v, "expected milliseconds"))?;
+            cfg.offset_flush_interval = Duration::from_millis(ms);
+        }
+        if let Some(v) = map
+            .get("group.id")
+            .map(|v| v.trim())
+            .filter(|v| !v.is_empty())
+        {
+            cfg.group_id = Some(v.to_string());
+        }
+        if let Some(v) = map
+            .get("state.dir")
+            .map(|v| v.trim())
+            .filter(|v| !v.is_empty())
+        {
+            cfg.state_dir = PathBuf::from(v);
+        }
+        let (host, port) = rest_listener(&map)?;
+        cfg.rest_host = host;
+        cfg.rest_port = port;
+        cfg.worker_id = advertised_id(&map, &cfg.rest_host, cfg.rest_port)?;
+
+        for (key, value) in &map {
+            if let Some(k) = key.strip_prefix("consumer.") {
+                cfg.consumer.insert(k.to_string(), value.clone());
+            } else if let Some(k) = key.strip_prefix("producer.") {
+                cfg.producer.insert(k.to_string(), value.clone());
+            } else if ["key.converter", "value.converter", "header.converter"]
+                .iter()
+                .any(|p| key == p || key.starts_with(&format!("{p}.")))
+            {
+                cfg.converter_defaults.insert(key.clone(), value.clone());
+            }
+            let known = KNOWN_KEYS.contains(&key.as_str())
+                || KNOWN_PREFIXES.iter().any(|p| key.starts_with(p));
+            if !known {
+                cfg.unknown_keys.push(key.clone());
+            }
+        }
+        cfg.raw = map;
+        Ok(cfg)
+    }
+
+    /// The REST bind address as `host:port` (IPv6 hosts bracketed).
+    pub fn rest_bind(&self) -> String {
+        host_port(&self.rest_host, self.rest_port)
+    }
+}
+
+fn host_port(host: &str, port: u16) -> String {
+    if host.contains(':') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    }
+}
+
+/// `listeners` wins over the deprecated `rest.host.name` / `rest.port`.
+fn rest_listener(map: &ConfigMap) -> Result<(String, u16), WorkerConfigError> {
+    if let Some(listeners) = map.get("listeners") {
+        let first = listeners
+            .split(',')
+            .map(str::trim)
+            .find(|s| !s.is_empty())
+            .ok_or_else(|| invalid("listeners", listeners, "no listener given"))?;
+        return parse_listener(first).map_err(|reason| invalid("listeners", listeners, reason));
+    }
+    let host = map
+        .get("rest.host.name")
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "0.0.0.0".into());
+    let port = match map.get("rest.port") {
+        Some(p) => p
+            .trim()
+            .parse()
+            .map_err(|_| invalid("rest.port", p, "expected a port number"))?,
+        None => 8083,
+    };
+    Ok((host, port))
+}
+
+/// Parses `http://host:port` (host may be empty for all interfaces, or `[v6]`).
+fn parse_listener(listener: &str) -> Result<(String, u16), String> {
+    let rest = match listener.split_once("://") {
+        Some((scheme, rest)) if scheme.eq_ignore_ascii_case("http") => rest,
+        Some((scheme, _)) => {
+            return Err(format!("only http listeners are supported, not {scheme}"))
+        }
+        None => return Err("expected a URL such as http://0.0.0.0:8083".into()),
+    };
+    let rest = rest.trim_end_matches('/');
+    let (host, port) = rest
+        .rsplit_once(':')
+        .ok_or_else(|| "the listener needs a port".to_string())?;
+    let port: u16 = port.parse().map_err(|_| format!("invalid port {port:?}"))?;
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let host = if host.is_empty() { "0.0.0.0" } else { host };
+    Ok((host.to_string(), port))
+}
+
+fn advertised_id(map: &ConfigMap, host: &str, port: u16) -> Result<String, WorkerConfigError> {
+    let adv_host = map
+        .get("rest.advertised.host.name")
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty());
+    let adv_port = match map.get("rest.advertised.port") {
+        Some(p) => Some(
+            p.trim()
+                .parse::<u16>()
+                .map_err(|_| invalid("rest.advertised.port", p, "expected a port number"))?,
+        ),
+        None => None,
+    };
+    let host = adv_host.unwrap_or_else(|| {
+        if host == "0.0.0.0" || host == "::" {
+            local_hostname()
+        } else {
+            host.to_string()
+        }
+    });
+    Ok(host_port(&host, adv_port.unwrap_or(port)))
+}
+
+fn local_hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".into())
+}
+
+/// Maps `CONNECT_*` variables to worker keys (Confluent image convention).
+pub fn env_overrides(vars: impl IntoIterator<Item = (String, String)>) -> ConfigMap {
+    vars.into_iter()
+        .filter_map(|(k, v)| {
+            let rest = k.strip_prefix("CONNECT_")?;
+            if rest.is_empty() {
+                return None;
+            }
+            Some((env_key(rest), v))
+        })
+        .collect()
+}
+
+fn env_key(var: &str) -> String {
+    var.to_ascii_lowercase()
+        .replace("___", "\u{1}")
+        .replace("__", "\u{2}")
+        .replace('_', ".")
+        .replace('\u{1}', "-")
+        .replace('\u{2}', "_")
+}
+
+/// Parses a Java `.properties` text: `key=value`, `key: value` or `key value`; `#`/`!`
+/// comments; `\` line continuations; `\t \n \r \f \uXXXX` and escaped separators.
+pub fn parse_properties(text: &str) -> ConfigMap {
+    let mut map = ConfigMap::new();
+    let mut logical = String::new();
+    for line in text.lines() {
+        let trimmed = line.trim_start();
+        if logical.is_empty() && (trimmed.is_empty() || trimmed.starts_with(['#', '!'])) {
+            continue;
+        }
+        let trailing = trimmed.chars().rev().take_while(|c| *c == '\\').count();
+        if trailing % 2 == 1 {
+            logical.push_str(&trimmed[..trimmed.len() - 1]);
+            continue;
+        }
+        logical.push_str(trimmed);
+        let (k, v) = split_entry(&logical);
+        map.insert(k, v);
+        logical.clear();
+    }
+    if !logical.is_empty() {
+        let (k, v) = split_entry(&logical);
+        map.insert(k, v);
+    }
+    map
+}
+
+fn split_entry(line: &str) -> (String, String) {
+    let chars: Vec<char> = line.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        match chars[i] {
+            '\\' => i += 2,
+            '=' | ':' | ' ' | '\t' | '\u{c}' => break,
+            _ => i += 1,
+        }
+    }
+    let key: String = chars[..i.min(chars.len())].iter().collect();
+    let mut j = i;
+    while j < chars.len() && matches!(chars[j], ' ' | '\t' | '\u{c}') {
+        j += 1;
+    }
+    if j < chars.len() && matches!(chars[j], '=' | ':') {
+        j += 1;
+        while j < chars.len() && matches!(chars[j], ' ' | '\t' | '\u{c}') {
+            j += 1;
+        }
+    }
+    let value: String = chars[j.min(chars.len())..].iter().collect();
+    (unescape(&key), unescape(value.trim_end()))
+}
+
+fn unescape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('t') => out.push('\t'),
+            Some('n') => out.push('\n'),
+            Some('r') => out.push('\r'),
+            Some('f') => out.push('\u{c}'),
+            Some('u') => {
+                let hex: String = chars.by_ref().take(4).collect();
+                match u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32) {
+                    Some(ch) => out.push(ch),
+                    None => {
+                        out.push_str("\\u");
+                        out.push_str(&hex);
+                    }
+                }
+            }
+            Some(other) => out.push(other),
+            None => {}
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn properties_forms_comments_and_continuations() {
+        let text = "# comment\n! other\nbootstrap.servers=kafka:9092\nrest.port : 8084\n\
+                    group.id connect-cluster\nplugin.path=/a,\\\n    /b\nkey\\=x=1\nu=caf\\u00e9\n";
+        let map = parse_properties(text);
+        assert_eq!(map["bootstrap.servers"], "kafka:9092");
+        assert_eq!(map["rest.port"], "8084");
+        assert_eq!(map["group.id"], "connect-cluster");
+        assert_eq!(map["plugin.path"], "/a,/b");
+        assert_eq!(map["key=x"], "1");
+        assert_eq!(map["u"], "café");
+    }
+
+    #[test]
+    fn env_follows_confluent_convention() {
+        let vars = vec![
+            (
+                "CONNECT_BOOTSTRAP_SERVERS".to_string(),
+                "b:9092".to_string(),
+            ),
+            ("CONNECT_REST_PORT".into(), "9000".into()),
+            ("CONNECT_GROUP_ID".into(), "g".into()),
+            ("CONNECT_CONSUMER_MAX__POLL__RECORDS".into(), "10".into()),
+            ("CONNECT_FOO___BAR".into(), "x".into()),
+            ("PATH".into(), "/bin".into()),
+        ];
+        let map = env_overrides(vars);
+        assert_eq!(map["bootstrap.servers"], "b:9092");
+        assert_eq!(map["rest.port"], "9000");
+        assert_eq!(map["group.id"], "g");
+        assert_eq!(map["consumer.max_poll_records"], "10");
+        assert_eq!(map["foo-bar"], "x");
+        assert_eq!(map.len(), 5);
+    }
+
+    #[test]
+    fn typed_fields_defaults_and_unknown_keys() {
+        let cfg = WorkerConfig::from_map(ConfigMap::new()).unwrap();
+        assert_eq!(cfg.bootstrap_servers, "localhost:9092");
+        assert_eq!(cfg.rest_port, 8083);
+        assert_eq!(cfg.state_dir, PathBuf::from(DEFAULT_STATE_DIR));
+        assert_eq!(cfg.offset_flush_interval, Duration::from_secs(60));
+
+        let mut map = parse_properties(
+            "listeners=http://127.0.0.1:18083\nrest.advertised.host.name=w1\n\
+             consumer.max.poll.records=5\nvalue.converter=org.apache.kafka.connect.storage.StringConverter\n\
+             value.converter.schemas.enable=false\noffset.flush.interval.ms=1000\nbogus.key=1\n",
+        );
+        map.extend(env_overrides(vec![(
+            "CONNECT_OFFSET_FLUSH_INTERVAL_MS".to_string(),
+            "2000".to_string(),
+        )]));
+        let cfg = WorkerConfig::from_map(map).unwrap();
+        assert_eq!(cfg.rest_bind(), "127.0.0.1:18083");
+        assert_eq!(cfg.worker_id, "w1:18083");
+        assert_eq!(cfg.consumer["max.poll.records"], "5");
+        assert_eq!(
+            cfg.converter_defaults["value.converter"],
+            "org.apache.kafka.connect.storage.StringConverter"
+        );
+        assert_eq!(
+            cfg.converter_defaults["value.converter.schemas.enable"],
+            "false"
+        );
+        assert_eq!(cfg.offset_flush_interval, Duration::from_secs(2));
+        assert_eq!(cfg.unknown_keys, vec!["bogus.key".to_string()]);
+    }
+
+    #[test]
+    fn bad_values_are_errors_naming_the_key() {
+        let map = parse_properties("listeners=https://0.0.0.0:8443\n");
+        let err = WorkerConfig::from_map(map).unwrap_err().to_string();
+        assert!(err.contains("listeners") && err.contains("https"), "{err}");
+        let map = parse_properties("rest.port=eighty\n");
+        assert!(WorkerConfig::from_map(map)
+            .unwrap_err()
+            .to_string()
+            .contains("rest.port"));
+        let map = parse_properties("rest.host.name=::1\nrest.port=9\n");
+        assert_eq!(WorkerConfig::from_map(map).unwrap().rest_bind(), "[::1]:9");
     }
 }

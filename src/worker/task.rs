@@ -8,6 +8,7 @@ use crate::worker::config::WorkerConfig;
 use serde::Serialize;
 use std::sync::Arc;
 use tokio::sync::watch;
+use tracing::Instrument;
 
 /// Connect's task/connector states.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -51,7 +52,7 @@ pub struct TaskHandle {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Control {
+pub(super) enum Control {
     Run,
     Pause,
     Stop,
@@ -99,9 +100,8 @@ impl TaskHandle {
 }
 
 async fn run(spec: TaskSpec, control: watch::Receiver<Control>, status: watch::Sender<TaskStatus>) {
-    let _ = (spec, control);
-    let _ = status.send(TaskStatus {
-        state: State::Failed,
-        trace: Some("task runtime not implemented yet".into()),
-    });
+    let span = tracing::info_span!("task", connector = %spec.connector, task = spec.task_id);
+    super::runner::run(spec, control, status)
+        .instrument(span)
+        .await
 }

@@ -1,12 +1,27 @@
 //! The DataStax-compatible Cassandra sink (`com.datastax.oss.kafka.sink.CassandraSinkConnector`).
 
+pub mod codec;
+pub mod config;
+pub mod mapping;
+pub mod schema;
+pub mod session;
+pub mod statement;
+pub mod writer;
+
 use crate::config::{ConfigDef, ConfigMap, ConfigValue};
 use crate::connector::{SinkConnector, SinkError, SinkTask, TaskContext};
 use async_trait::async_trait;
 
-#[derive(Default)]
 pub struct CassandraSinkConnector {
     def: ConfigDef,
+}
+
+impl Default for CassandraSinkConnector {
+    fn default() -> Self {
+        Self {
+            def: config::definition(),
+        }
+    }
 }
 
 #[async_trait]
@@ -23,17 +38,24 @@ impl SinkConnector for CassandraSinkConnector {
     fn config_def(&self) -> &ConfigDef {
         &self.def
     }
-    fn validate(&self, _config: &ConfigMap) -> Vec<ConfigValue> {
-        Vec::new()
+    fn validate(&self, config: &ConfigMap) -> Vec<ConfigValue> {
+        config::validate(config)
+    }
+    fn warnings(&self, config: &ConfigMap) -> Vec<String> {
+        config::warnings(config)
     }
     async fn start_task(
         &self,
-        _ctx: TaskContext,
-        _config: ConfigMap,
+        ctx: TaskContext,
+        config: ConfigMap,
     ) -> Result<Box<dyn SinkTask>, SinkError> {
-        Err(SinkError::permanent(
-            "NotImplemented",
-            "the Cassandra sink is not implemented yet",
+        let parsed = config::SinkConfig::parse(&config)
+            .map_err(|e| SinkError::permanent("ConfigException", e))?;
+        for warning in config::warnings(&config) {
+            tracing::warn!(connector = %ctx.connector, "{warning}");
+        }
+        Ok(Box::new(
+            writer::CassandraSinkTask::start(ctx, parsed).await?,
         ))
     }
 }

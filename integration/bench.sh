@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# End-to-end benchmark: pushes RECORDS (default 1,000,000) weather reports through
+# broker -> cassink worker -> CQL server and prints one JSON line with records/s, the worker's
+# CPU microseconds per record and its peak RSS. Uses the local stack unless KAFKA_BOOTSTRAP /
+# CASSANDRA_CONTACT_POINTS point elsewhere.
+#
+#   integration/bench.sh [> bench.json]
+set -euo pipefail
+skip=()
+[ -n "${KAFKA_BOOTSTRAP:-}" ] && skip+=(kafka)
+[ -n "${CASSANDRA_CONTACT_POINTS:-}" ] && skip+=(cql)
+[ -n "${SCHEMA_REGISTRY_URL:-}" ] && skip+=(registry)
+STACK_SKIP="$(IFS=,; echo "${skip[*]:-}")"
+export STACK_SKIP
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+
+RECORDS="${RECORDS:-1000000}"
+PARTITIONS="${PARTITIONS:-6}"
+TASKS="${TASKS:-3}"
+REST_PORT="${REST_PORT:-18083}"
+RUN_DIR="$STACK_DIR/bench"
+rm -rf "$RUN_DIR"; mkdir -p "$RUN_DIR"
+
+"$INTEGRATION_DIR/install.sh" >&2
+"$INTEGRATION_DIR/stack.sh" up >&2
+"$INTEGRATION_DIR/stack.sh" schema >&2
+cd "$REPO_DIR"
+cargo build --quiet --release -p cassink
+CASSINK="$REPO_DIR/target/release/cassink"
+
+topic="bench_weather_$(date +%s)"
+log "producing $RECORDS weather records to $topic ($PARTITIONS partitions)"
+"$CASSINK" produce weather --topic "$topic" --partitions "$PARTITIONS" --create-topic --count "$RECORDS" --bootstrap "$KAFKA_BOOTSTRAP" >&2
+"$VENV/bin/cqlsh" "$CASSANDRA_CONTACT_POINTS" "$CASSANDRA_PORT" -e "TRUNCATE kafkapipeline.weatherreport" >&2
+
+cat >"$RUN_DIR/worker.properties" <<PROPS
+bootstrap.servers=$KAFKA_BOOTSTRAP
+listeners=http://127.0.0.1:$REST_PORT
+state.dir=$RUN_DIR/state
+offset.flush.interval.ms=1000
+PROPS
+"$CASSINK" worker --config "$RUN_DIR/worker.properties" >"$RUN_DIR/worker.log" 2>&1 &
+worker=$!
+trap 'kill -TERM $worker 2>/dev/null || true; wait $worker 2>/dev/null || true; "$INTEGRATION_DIR/stack.sh" down >&2' EXIT
+for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$REST_PORT/health" >/dev/null 2>&1 && break; sleep 0.2; done
+
+python3 - "$REPO_DIR/connectors/weather.json" "$topic" "$TASKS" "$CASSANDRA_CONTACT_POINTS" "$CASSANDRA_PORT" >"$RUN_DIR/connector.json" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+cfg = doc["config"]
+topic = sys.argv[2]
+for k in [k for k in cfg if k.startswith("topic.weather.")]:
+    cfg["topic." + topic + k[len("topic.weather"):]] = cfg.pop(k)
+cfg.update({"topics": topic, "tasks.max": sys.argv[3], "contactPoints": sys.argv[4], "port": sys.argv[5]})
+doc["name"] = "bench-weather"
+print(json.dumps(doc))
+PY
+
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$worker/stat"; }
+hz=$(getconf CLK_TCK)
+ticks0=$(cpu_ticks)
+t0=$(date +%s.%N)
+curl -fsS -X POST -H 'Content-Type: application/json' --data @"$RUN_DIR/connector.json" "http://127.0.0.1:$REST_PORT/connectors" >/dev/null
+
+# Done when the committed offsets cover every record (written and acknowledged).
+committed() {
+  curl -fsS "http://127.0.0.1:$REST_PORT/connectors/bench-weather/offsets" 2>/dev/null |
+    python3 -c 'import json,sys; print(sum(o["offset"]["kafka_offset"] for o in json.load(sys.stdin)["offsets"]))' 2>/dev/null || echo 0
+}
+deadline=$((SECONDS + ${BENCH_TIMEOUT:-1800}))
+while [ "$(committed)" -lt "$RECORDS" ]; do
+  [ $SECONDS -lt $deadline ] || die "timed out; committed $(committed) of $RECORDS"
+  kill -0 "$worker" 2>/dev/null || die "worker exited; see $RUN_DIR/worker.log"
+  sleep 0.5
+done
+t1=$(date +%s.%N)
+ticks1=$(cpu_ticks)
+rss_kb=$(awk '/VmHWM/ {print $2}' "/proc/$worker/status")
+rows=$("$VENV/bin/cqlsh" "$CASSANDRA_CONTACT_POINTS" "$CASSANDRA_PORT" -e "SELECT count(*) FROM kafkapipeline.weatherreport" | awk 'NR==4 {print $1}')
+python3 - "$RECORDS" "$t0" "$t1" "$ticks0" "$ticks1" "$hz" "$rss_kb" "$rows" "$TASKS" "$PARTITIONS" <<'PY'
+import json, sys
+records, t0, t1, c0, c1, hz, rss, rows, tasks, parts = sys.argv[1:]
+records = int(records); secs = float(t1) - float(t0); cpu = (int(c1) - int(c0)) / int(hz)
+print(json.dumps({"bench": "weather_end_to_end", "records": records, "rows_found": int(rows or 0), "tasks": int(tasks),
+                  "partitions": int(parts), "seconds": round(secs, 2), "records_per_s": round(records / secs),
+                  "worker_cpu_us_per_record": round(cpu * 1e6 / records, 2), "worker_peak_rss_mb": round(int(rss) / 1024, 1)}))
+PY

@@ -1,0 +1,21 @@
+# Shared settings for the local stack scripts (sourced, not executed).
+# Every endpoint can be overridden from the environment, so the same tests run against a
+# real Kafka / Cassandra / Schema Registry (e.g. the docker compose stack).
+INTEGRATION_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO_DIR="$(cd "$INTEGRATION_DIR/.." && pwd)"
+CASSINK_CACHE="${CASSINK_CACHE:-$HOME/.cache/cassink}"
+STACK_DIR="${STACK_DIR:-$INTEGRATION_DIR/.stack}"
+TANSU_VERSION="0.6.0"
+TANSU_BIN="${TANSU_BIN:-$CASSINK_CACHE/tansu-$TANSU_VERSION/bin/tansu}"
+VENV="${CASSINK_VENV:-$CASSINK_CACHE/venv}"
+STACK_PROFILE="${STACK_PROFILE:-release}"
+STACK_BIN_DIR="${CARGO_TARGET_DIR:-$REPO_DIR/target}/$STACK_PROFILE"
+
+export KAFKA_BOOTSTRAP="${KAFKA_BOOTSTRAP:-127.0.0.1:9092}"
+export CASSANDRA_CONTACT_POINTS="${CASSANDRA_CONTACT_POINTS:-127.0.0.1}"
+export CASSANDRA_PORT="${CASSANDRA_PORT:-9042}"
+export CQLMEM_ADMIN_URL="${CQLMEM_ADMIN_URL:-http://127.0.0.1:9044}"
+export SCHEMA_REGISTRY_URL="${SCHEMA_REGISTRY_URL:-http://127.0.0.1:8081}"
+
+log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "error: $*"; exit 1; }

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs what the local stack and the tests need on a fresh machine; idempotent and quick
+# when everything is already there. Nothing here is needed by `cassink` itself at run time.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+
+need_apt=()
+for pkg in gcc g++ make pkg-config libssl-dev zlib1g-dev python3-venv curl; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
+done
+if [ ${#need_apt[@]} -gt 0 ]; then
+  log "installing Debian packages: ${need_apt[*]}"
+  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+# The Kafka-protocol broker (no Kafka JVM can run here). The build is the long pole of a
+# fresh machine (12-25 min on 2 cores), so it goes to a cache dir and is reused.
+if [ ! -x "$TANSU_BIN" ]; then
+  log "building tansu $TANSU_VERSION into $(dirname "$(dirname "$TANSU_BIN")") (one-off, 12-25 min)"
+  cargo install tansu --version "$TANSU_VERSION" --locked --features dynostore,libsql \
+    --root "$(dirname "$(dirname "$TANSU_BIN")")" --quiet
+fi
+
+# Independent real clients for conformance tests: python cassandra-driver, cqlsh, confluent-kafka.
+stamp="$VENV/.requirements.sha"
+want=$(sha256sum "$INTEGRATION_DIR/requirements.txt" | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  log "installing python test clients into $VENV"
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q --disable-pip-version-check -r "$INTEGRATION_DIR/requirements.txt"
+  echo "$want" > "$stamp"
+fi
+log "install: ok (tansu: $TANSU_BIN, venv: $VENV)"

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Runs every test: installs what is missing, brings the local stack up, runs the unit,
+# integration and conformance tests, and brings the stack down again.
+#
+#   integration/test.sh
+#
+# Point KAFKA_BOOTSTRAP / CASSANDRA_CONTACT_POINTS / SCHEMA_REGISTRY_URL at real services to
+# run the same tests against them; the matching local component is then not started.
+set -euo pipefail
+
+# Services the caller already points at are used as they are; the rest are started locally.
+skip=()
+[ -n "${KAFKA_BOOTSTRAP:-}" ] && skip+=(kafka)
+[ -n "${CASSANDRA_CONTACT_POINTS:-}" ] && skip+=(cql)
+[ -n "${SCHEMA_REGISTRY_URL:-}" ] && skip+=(registry)
+STACK_SKIP="$(IFS=,; echo "${skip[*]:-}")"
+export STACK_SKIP
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+
+"$INTEGRATION_DIR/install.sh"
+"$INTEGRATION_DIR/stack.sh" up
+trap '"$INTEGRATION_DIR/stack.sh" down' EXIT
+
+cd "$REPO_DIR"
+log "unit and integration tests (cargo)"
+cargo test --workspace --no-fail-fast -- --test-threads="${TEST_THREADS:-2}"
+
+log "conformance tests (python cassandra-driver, cqlsh, confluent-kafka)"
+"$VENV/bin/python" -m pytest -q "$INTEGRATION_DIR/conformance"

@@ -1,0 +1,254 @@
+//! The consumer of one sink task. Standalone workers assign partitions to their tasks
+//! themselves (round-robin over the sorted partitions of the connector's topics) and commit
+//! under group `connect-<name>` without joining it: restarts are deterministic and a worker
+//! killed with -9 never leaves partitions stuck with a dead group member.
+
+use crate::config::ConfigMap;
+use crate::worker::config::WorkerConfig;
+use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
+use rdkafka::error::KafkaError;
+use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+const METADATA_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A consumer error with the context needed to act on it.
+#[derive(Debug, thiserror::Error)]
+pub enum ConsumerError {
+    #[error("cannot create the Kafka consumer for group {group}: {source}")]
+    Create { group: String, source: KafkaError },
+    #[error("cannot read metadata of topic {topic} from {bootstrap}: {source}")]
+    Metadata {
+        topic: String,
+        bootstrap: String,
+        source: KafkaError,
+    },
+    #[error("topic {topic} does not exist on {bootstrap} (the broker may not auto-create topics: create it first)")]
+    NoSuchTopic { topic: String, bootstrap: String },
+    #[error("invalid topics.regex {regex}: {source}")]
+    Regex { regex: String, source: regex::Error },
+    #[error("cannot read committed offsets of group {group}: {source}")]
+    Committed { group: String, source: KafkaError },
+    #[error("cannot assign partitions to the consumer of group {group}: {source}")]
+    Assign { group: String, source: KafkaError },
+    #[error("cannot commit offsets of group {group}: {source}")]
+    Commit { group: String, source: KafkaError },
+}
+
+impl ConsumerError {
+    /// Broker outages are worth retrying; a missing topic or a bad regex is not fixed by waiting
+    /// (but a topic may be created later, so it is retried too).
+    pub fn is_retriable(&self) -> bool {
+        !matches!(self, ConsumerError::Regex { .. })
+    }
+}
+
+/// The consumer group a sink connector commits under, as Kafka Connect names it.
+pub fn group_id(connector: &str) -> String {
+    format!("connect-{connector}")
+}
+
+/// librdkafka settings for a task consumer: worker `consumer.*` passthrough, then the
+/// settings sink checkpointing depends on (which nothing may override).
+pub fn client_config(worker: &WorkerConfig, group: &str) -> ClientConfig {
+    let mut cfg = ClientConfig::new();
+    cfg.set("bootstrap.servers", &worker.bootstrap_servers);
+    cfg.set("auto.offset.reset", "earliest");
+    cfg.set("fetch.wait.max.ms", "100");
+    cfg.set("queued.max.messages.kbytes", "32768");
+    for (k, v) in &worker.consumer {
+        cfg.set(k, v);
+    }
+    cfg.set("group.id", group);
+    cfg.set("enable.auto.commit", "false");
+    cfg.set("enable.auto.offset.store", "false");
+    cfg.set("enable.partition.eof", "false");
+    cfg
+}
+
+pub fn create(worker: &WorkerConfig, group: &str) -> Result<StreamConsumer, ConsumerError> {
+    client_config(worker, group)
+        .create()
+        .map_err(|source| ConsumerError::Create {
+            group: group.to_string(),
+            source,
+        })
+}
+
+/// Which topics a connector reads: `topics` (comma-separated) or `topics.regex` matched
+/// against the broker's topic list.
+pub fn resolve_topics(
+    consumer: &StreamConsumer,
+    worker: &WorkerConfig,
+    config: &ConfigMap,
+) -> Result<Vec<String>, ConsumerError> {
+    if let Some(regex) = config
+        .get("topics.regex")
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+    {
+        let re = regex::Regex::new(&format!("^(?:{regex})$")).map_err(|source| {
+            ConsumerError::Regex {
+                regex: regex.to_string(),
+                source,
+            }
+        })?;
+        let md = consumer
+            .fetch_metadata(None, METADATA_TIMEOUT)
+            .map_err(|source| ConsumerError::Metadata {
+                topic: regex.to_string(),
+                bootstrap: worker.bootstrap_servers.clone(),
+                source,
+            })?;
+        let mut topics: Vec<String> = md
+            .topics()
+            .iter()
+            .map(|t| t.name().to_string())
+            .filter(|t| re.is_match(t))
+            .collect();
+        topics.sort();
+        return Ok(topics);
+    }
+    Ok(crate::config::parse_list(
+        config.get("topics").map(String::as_str).unwrap_or(""),
+    ))
+}
+
+/// Every partition of `topics`, sorted by (topic, partition).
+pub fn partitions(
+    consumer: &StreamConsumer,
+    worker: &WorkerConfig,
+    topics: &[String],
+) -> Result<Vec<(String, i32)>, ConsumerError> {
+    let mut all = Vec::new();
+    for topic in topics {
+        let md = consumer
+            .fetch_metadata(Some(topic), METADATA_TIMEOUT)
+            .map_err(|source| ConsumerError::Metadata {
+                topic: topic.clone(),
+                bootstrap: worker.bootstrap_servers.clone(),
+                source,
+            })?;
+        let parts: Vec<i32> = md
+            .topics()
+            .iter()
+            .filter(|t| t.name() == topic && t.error().is_none())
+            .flat_map(|t| t.partitions().iter().map(|p| p.id()))
+            .collect();
+        if parts.is_empty() {
+            return Err(ConsumerError::NoSuchTopic {
+                topic: topic.clone(),
+                bootstrap: worker.bootstrap_servers.clone(),
+            });
+        }
+        all.extend(parts.into_iter().map(|p| (topic.clone(), p)));
+    }
+    all.sort();
+    Ok(all)
+}
+
+/// Task `task` of `tasks` takes every `tasks`-th partition of the sorted list.
+pub fn share(partitions: &[(String, i32)], task: u32, tasks: u32) -> Vec<(String, i32)> {
+    let tasks = tasks.max(1) as usize;
+    partitions
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| i % tasks == task as usize)
+        .map(|(_, tp)| tp.clone())
+        .collect()
+}
+
+/// Assigns `share` to the consumer, each partition starting at the group's committed offset
+/// (or the beginning when the group has none, as Connect's sink consumers do).
+/// Returns the starting offsets.
+pub fn assign(
+    consumer: &StreamConsumer,
+    group: &str,
+    share: &[(String, i32)],
+) -> Result<BTreeMap<(String, i32), Offset>, ConsumerError> {
+    let mut tpl = TopicPartitionList::new();
+    for (t, p) in share {
+        tpl.add_partition(t, *p);
+    }
+    let committed = consumer
+        .committed_offsets(tpl, METADATA_TIMEOUT)
+        .map_err(|source| ConsumerError::Committed {
+            group: group.to_string(),
+            source,
+        })?;
+    let mut start = TopicPartitionList::new();
+    let mut offsets = BTreeMap::new();
+    for elem in committed.elements() {
+        let offset = match elem.offset() {
+            Offset::Offset(o) if o >= 0 => Offset::Offset(o),
+            _ => Offset::Beginning,
+        };
+        start
+            .add_partition_offset(elem.topic(), elem.partition(), offset)
+            .map_err(|source| ConsumerError::Assign {
+                group: group.to_string(),
+                source,
+            })?;
+        offsets.insert((elem.topic().to_string(), elem.partition()), offset);
+    }
+    consumer
+        .assign(&start)
+        .map_err(|source| ConsumerError::Assign {
+            group: group.to_string(),
+            source,
+        })?;
+    Ok(offsets)
+}
+
+/// Commits `next` (the offset of the next record to read, per partition) synchronously.
+pub fn commit(
+    consumer: &StreamConsumer,
+    group: &str,
+    next: &BTreeMap<(String, i32), i64>,
+) -> Result<(), ConsumerError> {
+    if next.is_empty() {
+        return Ok(());
+    }
+    let mut tpl = TopicPartitionList::new();
+    for ((t, p), o) in next {
+        tpl.add_partition_offset(t, *p, Offset::Offset(*o))
+            .map_err(|source| ConsumerError::Commit {
+                group: group.to_string(),
+                source,
+            })?;
+    }
+    consumer
+        .commit(&tpl, CommitMode::Sync)
+        .map_err(|source| ConsumerError::Commit {
+            group: group.to_string(),
+            source,
+        })
+}
+
+/// The current assignment as a list, for pause/resume.
+pub fn assignment_list(share: &[(String, i32)]) -> TopicPartitionList {
+    let mut tpl = TopicPartitionList::new();
+    for (t, p) in share {
+        tpl.add_partition(t, *p);
+    }
+    tpl
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn partitions_are_shared_round_robin_without_overlap() {
+        let parts: Vec<(String, i32)> = (0..6).map(|p| ("meter".to_string(), p)).collect();
+        let shares: Vec<_> = (0..3).map(|t| share(&parts, t, 3)).collect();
+        assert_eq!(
+            shares[0],
+            vec![("meter".to_string(), 0), ("meter".to_string(), 3)]
+        );
+        let mut all: Vec<_> = shares.concat();
+        all.sort();
+        assert_eq!(all, parts);
+    }
+}

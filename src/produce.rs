@@ -1,0 +1,298 @@
+//! Sample producers for the three reference pipelines (tweets, weather reports, smart-meter
+//! readings): realistic synthetic JSON records, produced with rdkafka. The same generators
+//! drive the local run, the integration tests and the bench.
+
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
+use rdkafka::util::Timeout;
+use rdkafka::ClientConfig;
+use serde_json::{json, Value as Json};
+use std::time::Duration;
+
+/// Which pipeline to produce for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Workload {
+    Tweets,
+    Weather,
+    Meter,
+}
+
+impl Workload {
+    pub fn topic(self) -> &'static str {
+        match self {
+            Workload::Tweets => "tweets",
+            Workload::Weather => "weather",
+            Workload::Meter => "meter",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProduceError {
+    #[error("cannot create a Kafka client for {bootstrap}: {source}")]
+    Client {
+        bootstrap: String,
+        source: KafkaError,
+    },
+    #[error("cannot create topic {topic}: {source}")]
+    CreateTopic { topic: String, source: KafkaError },
+    #[error("cannot produce record {index} to topic {topic}: {source}")]
+    Send {
+        topic: String,
+        index: u64,
+        source: KafkaError,
+    },
+}
+
+const LOCATIONS: &[&str] = &[
+    "London", "Paris", "Berlin", "Madrid", "Rome", "Lisbon", "Dublin", "Vienna", "Prague", "Oslo",
+];
+const CLASSES: &[&str] = &["positive", "negative", "neutral"];
+const WORDS: &[&str] = &[
+    "kafka",
+    "cassandra",
+    "stream",
+    "pipeline",
+    "rust",
+    "weather",
+    "sunny",
+    "rain",
+    "data",
+    "today",
+    "great",
+    "slow",
+];
+const SKIES: &[&str] = &[
+    "clear sky",
+    "few clouds",
+    "scattered clouds",
+    "light rain",
+    "overcast clouds",
+    "mist",
+];
+
+/// A small deterministic generator (xorshift), so a run can be reproduced from its seed.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+    pub fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0 = x;
+        x
+    }
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+    pub fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[self.below(items.len() as u64) as usize]
+    }
+}
+
+/// Base time of generated records: 2021-02-09T17:33:00Z.
+const BASE_EPOCH_S: i64 = 1_612_891_980;
+
+/// Record `index` of a workload: (key, JSON value). Keys spread records over partitions and
+/// keep one key's records in order.
+pub fn record(workload: Workload, index: u64, rng: &mut Rng) -> (String, Json) {
+    match workload {
+        Workload::Tweets => {
+            let location = rng.pick(LOCATIONS);
+            let words: Vec<&str> = (0..6 + rng.below(8)).map(|_| rng.pick(WORDS)).collect();
+            // Epoch seconds as a float with milliseconds, unique per record.
+            let datetime = (BASE_EPOCH_S as f64) + index as f64 + rng.below(1000) as f64 / 1000.0;
+            (
+                location.to_string(),
+                json!({"tweet": words.join(" "), "datetime": datetime, "location": location, "classification": rng.pick(CLASSES)}),
+            )
+        }
+        Workload::Weather => {
+            let location = LOCATIONS[(index % LOCATIONS.len() as u64) as usize];
+            let t = BASE_EPOCH_S + (index / LOCATIONS.len() as u64) as i64 * 3600;
+            let report_time = chrono::DateTime::from_timestamp(t, 0)
+                .map(|d| d.format("%Y-%m-%d %H:%M:%S").to_string())
+                .unwrap_or_default();
+            let temp = 5.0 + rng.unit() * 20.0;
+            (
+                location.to_string(),
+                json!({
+                    "location": location, "report_time": report_time, "description": rng.pick(SKIES),
+                    "temp": round2(temp), "feels_like": round2(temp - rng.unit() * 3.0),
+                    "temp_min": round2(temp - 2.0), "temp_max": round2(temp + 2.0),
+                    "pressure": 990 + rng.below(40), "humidity": 40 + rng.below(60), "wind": round2(rng.unit() * 12.0),
+                    "sunrise": BASE_EPOCH_S - 30_000, "sunset": BASE_EPOCH_S + 8_000,
+                }),
+            )
+        }
+        Workload::Meter => {
+            // 50 meters; each reading 1 s apart per meter.
+            let meter = index % 50;
+            let id = uuid::Uuid::from_u64_pair(0x6d65_7465_7200_0000, meter).to_string();
+            let timestamp = BASE_EPOCH_S * 1000 + (index / 50) as i64 * 1000;
+            let p = |rng: &mut Rng| round2(200.0 + rng.unit() * 50.0);
+            let q = |rng: &mut Rng| round2(rng.unit() * 30.0);
+            let harm: Vec<u64> = (0..8).map(|_| rng.below(100)).collect();
+            (
+                id.clone(),
+                json!({"id": id, "timestamp": timestamp, "P_1": p(rng), "P_2": p(rng), "P_3": p(rng),
+                       "Q_1": q(rng), "Q_2": q(rng), "Q_3": q(rng), "HARM": harm}),
+            )
+        }
+    }
+}
+
+/// Turns a delivery report into an error naming the record.
+fn check(
+    topic: &str,
+    index: u64,
+    result: Result<
+        rdkafka::producer::future_producer::OwnedDeliveryResult,
+        futures::channel::oneshot::Canceled,
+    >,
+) -> Result<(), ProduceError> {
+    match result {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err((source, _))) => Err(ProduceError::Send {
+            topic: topic.to_string(),
+            index,
+            source,
+        }),
+        Err(_) => Err(ProduceError::Send {
+            topic: topic.to_string(),
+            index,
+            source: KafkaError::Canceled,
+        }),
+    }
+}
+
+fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+/// Creates `topic` with `partitions` unless it exists (brokers here do not auto-create).
+pub async fn ensure_topic(
+    bootstrap: &str,
+    topic: &str,
+    partitions: i32,
+) -> Result<(), ProduceError> {
+    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .create()
+        .map_err(|source| ProduceError::Client {
+            bootstrap: bootstrap.to_string(),
+            source,
+        })?;
+    let new = NewTopic::new(topic, partitions, TopicReplication::Fixed(1));
+    let results = admin
+        .create_topics(
+            [&new],
+            &AdminOptions::new().operation_timeout(Some(Duration::from_secs(10))),
+        )
+        .await
+        .map_err(|source| ProduceError::CreateTopic {
+            topic: topic.to_string(),
+            source,
+        })?;
+    for r in results {
+        match r {
+            Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
+            Err((_, code)) => {
+                return Err(ProduceError::CreateTopic {
+                    topic: topic.to_string(),
+                    source: KafkaError::AdminOp(code),
+                })
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Produces `count` records of `workload` to `topic` (at most `rate` per second when given).
+/// Returns once every record is acknowledged by the broker.
+pub async fn produce(
+    bootstrap: &str,
+    workload: Workload,
+    topic: &str,
+    count: u64,
+    rate: Option<u64>,
+    seed: u64,
+) -> Result<u64, ProduceError> {
+    let producer: FutureProducer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("linger.ms", "20")
+        .set("compression.type", "lz4")
+        .set("queue.buffering.max.messages", "200000")
+        .create()
+        .map_err(|source| ProduceError::Client {
+            bootstrap: bootstrap.to_string(),
+            source,
+        })?;
+    let mut rng = Rng::new(seed);
+    let started = std::time::Instant::now();
+    let mut inflight = futures::stream::FuturesUnordered::new();
+    use futures::StreamExt;
+    for index in 0..count {
+        if let Some(rate) = rate.filter(|r| *r > 0) {
+            let due = Duration::from_secs_f64(index as f64 / rate as f64);
+            if let Some(wait) = due.checked_sub(started.elapsed()) {
+                tokio::time::sleep(wait).await;
+            }
+        }
+        let (key, value) = record(workload, index, &mut rng);
+        let payload = value.to_string();
+        loop {
+            match producer.send_result(FutureRecord::to(topic).key(&key).payload(&payload)) {
+                Ok(delivery) => {
+                    inflight.push(async move { (index, delivery.await) });
+                    break;
+                }
+                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _)) => {
+                    match inflight.next().await {
+                        Some((index, result)) => check(topic, index, result)?,
+                        None => tokio::time::sleep(Duration::from_millis(5)).await,
+                    }
+                }
+                Err((source, _)) => {
+                    return Err(ProduceError::Send {
+                        topic: topic.to_string(),
+                        index,
+                        source,
+                    })
+                }
+            }
+        }
+    }
+    while let Some((index, result)) = inflight.next().await {
+        check(topic, index, result)?;
+    }
+    let _ = producer.flush(Timeout::After(Duration::from_secs(30)));
+    Ok(count)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_have_the_fields_the_connectors_map() {
+        let mut rng = Rng::new(7);
+        let (_, tweet) = record(Workload::Tweets, 3, &mut rng);
+        assert!(tweet["datetime"].as_f64().is_some_and(|d| d > 1.6e9));
+        let (_, weather) = record(Workload::Weather, 11, &mut rng);
+        assert_eq!(weather["report_time"].as_str().map(str::len), Some(19));
+        let (key, meter) = record(Workload::Meter, 51, &mut rng);
+        assert_eq!(meter["id"].as_str(), Some(key.as_str()));
+        assert_eq!(meter["HARM"].as_array().map(Vec::len), Some(8));
+        assert!(meter["P_1"].is_f64() && meter["timestamp"].is_i64());
+    }
+}

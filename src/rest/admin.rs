@@ -1,0 +1,76 @@
+//! `/`, `/health`, `/metrics`, `/openapi.json` and `/admin/loggers`.
+
+use super::{ApiError, ApiResult, AppState, Body};
+use crate::logging::LoggingError;
+use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::{json, Value};
+
+pub async fn root(State(s): State<AppState>) -> Response {
+    let cluster_id = {
+        let mut cached = s.cluster_id.lock().await;
+        if cached.is_none() {
+            *cached = s.herder.offsets_admin().cluster_id().await;
+        }
+        cached.clone()
+    };
+    Json(json!({
+        "version": env!("CARGO_PKG_VERSION"),
+        "commit": option_env!("CASSINK_GIT_COMMIT").unwrap_or("unknown"),
+        "kafka_cluster_id": cluster_id,
+    }))
+    .into_response()
+}
+
+pub async fn health() -> Response {
+    Json(json!({
+        "status": "healthy",
+        "message": "Worker has completed startup and is ready to handle requests."
+    }))
+    .into_response()
+}
+
+pub async fn metrics() -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        crate::metrics::global().encode(),
+    )
+        .into_response()
+}
+
+pub async fn openapi_json() -> Response {
+    Json(super::openapi()).into_response()
+}
+
+pub async fn loggers(State(s): State<AppState>) -> Response {
+    Json(s.logs.loggers()).into_response()
+}
+
+pub async fn logger(State(s): State<AppState>, Path(name): Path<String>) -> Response {
+    Json(s.logs.logger(&name)).into_response()
+}
+
+pub async fn set_logger(
+    State(s): State<AppState>,
+    Path(name): Path<String>,
+    Body(body): Body<Value>,
+) -> ApiResult<Response> {
+    let level = body.get("level").and_then(Value::as_str).ok_or_else(|| {
+        ApiError::bad_request("Desired 'level' parameter was not specified in the request.")
+    })?;
+    match s.logs.set_level(&name, level) {
+        Ok(affected) => Ok(Json(affected).into_response()),
+        Err(e @ (LoggingError::InvalidLevel(_) | LoggingError::InvalidName(_))) => {
+            Err(ApiError::bad_request(e.to_string()))
+        }
+        Err(e) => Err(ApiError::new(
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+            e.to_string(),
+        )),
+    }
+}

@@ -1,0 +1,72 @@
+//! `/connector-plugins/...` handlers.
+
+use super::{ApiError, ApiResult, Body};
+use crate::connector::{find_plugin, plugins, SinkConnector};
+use crate::worker::validation::{self, ConfigKeyInfo};
+use axum::extract::Path;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::{json, Map, Value};
+use std::sync::Arc;
+
+pub async fn list() -> Response {
+    let list: Vec<Value> = plugins()
+        .iter()
+        .map(|p| json!({"class": p.class_name(), "type": "sink", "version": p.version()}))
+        .collect();
+    Json(list).into_response()
+}
+
+fn plugin(name: &str) -> ApiResult<Arc<dyn SinkConnector>> {
+    find_plugin(name).ok_or_else(|| ApiError::not_found(format!("Unknown plugin {name}.")))
+}
+
+/// `GET /connector-plugins/{p}/config`: the plugin's key definitions.
+pub async fn config(Path(name): Path<String>) -> ApiResult<Response> {
+    let p = plugin(&name)?;
+    let keys: Vec<ConfigKeyInfo> = p
+        .config_def()
+        .keys
+        .iter()
+        .enumerate()
+        .map(|(i, k)| ConfigKeyInfo::from_key(k, i as i32 + 1))
+        .collect();
+    Ok(Json(keys).into_response())
+}
+
+/// `PUT /connector-plugins/{p}/config/validate`: framework and plugin keys, every error.
+pub async fn validate(
+    Path(name): Path<String>,
+    Body(body): Body<Map<String, Value>>,
+) -> ApiResult<Response> {
+    let p = plugin(&name)?;
+    let mut config = crate::config::ConfigMap::new();
+    for (k, v) in &body {
+        let s = match v {
+            Value::String(s) => s.clone(),
+            Value::Number(n) => n.to_string(),
+            Value::Bool(b) => b.to_string(),
+            Value::Null => continue,
+            _ => {
+                return Err(ApiError::bad_request(format!(
+                    "Invalid value for connector configuration {k}: expected a string"
+                )))
+            }
+        };
+        config.insert(k.clone(), s);
+    }
+    match config.get("connector.class") {
+        Some(class) => {
+            let matches = find_plugin(class).is_some_and(|q| q.class_name() == p.class_name());
+            if !matches {
+                return Err(ApiError::bad_request(format!(
+                    "Included connector type {class} does not match request type {name}"
+                )));
+            }
+        }
+        None => {
+            config.insert("connector.class".into(), p.class_name().to_string());
+        }
+    }
+    Ok(Json(validation::validate(&config)).into_response())
+}

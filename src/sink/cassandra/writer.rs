@@ -1,0 +1,344 @@
+//! The sink task: binds records to prepared statements, groups them by table and partition
+//! key into UNLOGGED batches of at most `maxNumberOfRecordsInBatch`, writes the groups with
+//! at most `maxConcurrentRequests` in flight (each bounded by `queryExecutionTimeout`), and
+//! keeps per-key order: a group's batches run one after the other, and a batch never holds
+//! two writes to the same row.
+
+use super::codec::CodecSettings;
+use super::config::{SinkConfig, TableConfig};
+use super::schema;
+use super::session::{classify, connect, CqlSession};
+use super::statement::{bind, plan, Plan, Write};
+use crate::connector::{RecordFailure, SinkError, SinkTask, TaskContext};
+use crate::record::SinkRecord;
+use async_trait::async_trait;
+use cdrs_tokio::consistency::Consistency;
+use cdrs_tokio::frame::message_batch::BatchType;
+use cdrs_tokio::query::{BatchQueryBuilder, PreparedQuery, QueryValues};
+use cdrs_tokio::statement::StatementParamsBuilder;
+use cdrs_tokio::types::value::Value as Bound;
+use futures::StreamExt;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+struct Table {
+    config: TableConfig,
+    plan: Plan,
+    insert: PreparedQuery,
+    delete: Option<PreparedQuery>,
+    consistency: Consistency,
+    codecs: Arc<CodecSettings>,
+}
+
+pub struct CassandraSinkTask {
+    ctx: TaskContext,
+    session: Arc<CqlSession>,
+    config: SinkConfig,
+    tables: Vec<Arc<Table>>,
+    by_topic: HashMap<String, Vec<usize>>,
+}
+
+fn consistency(level: &str) -> Consistency {
+    match level {
+        "ANY" => Consistency::Any,
+        "ONE" => Consistency::One,
+        "TWO" => Consistency::Two,
+        "THREE" => Consistency::Three,
+        "QUORUM" => Consistency::Quorum,
+        "ALL" => Consistency::All,
+        "LOCAL_QUORUM" => Consistency::LocalQuorum,
+        "EACH_QUORUM" => Consistency::EachQuorum,
+        _ => Consistency::LocalOne,
+    }
+}
+
+impl CassandraSinkTask {
+    /// Connects, reads every mapped table from `system_schema`, checks the mappings against
+    /// them and prepares the statements.
+    pub async fn start(
+        ctx: TaskContext,
+        config: SinkConfig,
+    ) -> Result<CassandraSinkTask, SinkError> {
+        let session = Arc::new(connect(&config).await?);
+        let mut tables = Vec::new();
+        let mut by_topic: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut codecs: HashMap<String, Arc<CodecSettings>> = HashMap::new();
+        for table in &config.tables {
+            if table.query.is_some() {
+                return Err(SinkError::permanent(
+                    "ConfigException",
+                    format!(
+                        "topic.{}.{}.query: custom queries are not supported by cassink yet",
+                        table.topic,
+                        table.name()
+                    ),
+                ));
+            }
+            let schema = schema::read_table(&session, &table.keyspace, &table.table).await?;
+            let plan =
+                plan(table, &schema).map_err(|e| SinkError::permanent("ConfigException", e))?;
+            let insert = session
+                .prepare(&plan.insert)
+                .await
+                .map_err(|e| classify(&e, &format!("preparing {}", plan.insert)))?;
+            let delete = match &plan.delete {
+                Some(cql) => Some(
+                    session
+                        .prepare(cql)
+                        .await
+                        .map_err(|e| classify(&e, &format!("preparing {cql}")))?,
+                ),
+                None => None,
+            };
+            let codec = match codecs.get(&table.topic) {
+                Some(c) => c.clone(),
+                None => {
+                    let c = Arc::new(
+                        CodecSettings::from_topic_config(&table.topic, &config.raw).map_err(
+                            |e| {
+                                SinkError::permanent(
+                                    "ConfigException",
+                                    format!("topic.{}.codec: {e}", table.topic),
+                                )
+                            },
+                        )?,
+                    );
+                    codecs.insert(table.topic.clone(), c.clone());
+                    c
+                }
+            };
+            by_topic
+                .entry(table.topic.clone())
+                .or_default()
+                .push(tables.len());
+            tables.push(Arc::new(Table {
+                consistency: consistency(&table.consistency),
+                config: table.clone(),
+                plan,
+                insert,
+                delete,
+                codecs: codec,
+            }));
+            tracing::info!(connector = %ctx.connector, table = %table.name(), "mapping checked and statements prepared");
+        }
+        Ok(CassandraSinkTask {
+            ctx,
+            session,
+            config,
+            tables,
+            by_topic,
+        })
+    }
+}
+
+/// One bound statement and the record it came from.
+struct Stmt {
+    record: usize,
+    table: usize,
+    write: Write,
+    /// Bytes of the full primary key, to keep two writes to one row out of one batch.
+    row: Vec<u8>,
+}
+
+fn key_bytes(values: &[Bound], count: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    for v in values.iter().take(count) {
+        if let Bound::Some(b) = v {
+            out.extend_from_slice(&(b.len() as u32).to_be_bytes());
+            out.extend_from_slice(b);
+        }
+    }
+    out
+}
+
+/// The outcome of writing one group.
+enum GroupResult {
+    Done(Vec<RecordFailure>),
+    Transient(SinkError),
+}
+
+#[async_trait]
+impl SinkTask for CassandraSinkTask {
+    async fn put(&mut self, records: &[SinkRecord]) -> Result<Vec<RecordFailure>, SinkError> {
+        let now = chrono::Utc::now().timestamp_micros();
+        let mut failures = Vec::new();
+        // Group by (table, partition key), keeping record order inside a group.
+        let mut groups: BTreeMap<(usize, Vec<u8>), Vec<Stmt>> = BTreeMap::new();
+        for (i, record) in records.iter().enumerate() {
+            let Some(targets) = self.by_topic.get(&record.position.topic) else {
+                failures.push(RecordFailure {
+                    index: i,
+                    error: SinkError::permanent(
+                        "ConfigException",
+                        format!(
+                            "record {}: no table is mapped for topic {}",
+                            record.position, record.position.topic
+                        ),
+                    ),
+                });
+                continue;
+            };
+            for &t in targets {
+                let table = &self.tables[t];
+                match bind(record, &table.config, &table.plan, &table.codecs, now) {
+                    Ok(write) => {
+                        let pk_count = table
+                            .plan
+                            .columns
+                            .iter()
+                            .filter(|c| c.partition_key)
+                            .count();
+                        let key_count = table.plan.columns.iter().filter(|c| c.primary_key).count();
+                        let (partition, row) = match &write {
+                            Write::Upsert(v) if table.plan.counter => {
+                                let non_pk = v.len() - key_count;
+                                (
+                                    key_bytes(&v[non_pk..], pk_count),
+                                    key_bytes(&v[non_pk..], key_count),
+                                )
+                            }
+                            Write::Upsert(v) => (key_bytes(v, pk_count), key_bytes(v, key_count)),
+                            Write::Delete(v) => {
+                                (key_bytes(&v[1..], pk_count), key_bytes(&v[1..], key_count))
+                            }
+                        };
+                        groups.entry((t, partition)).or_default().push(Stmt {
+                            record: i,
+                            table: t,
+                            write,
+                            row,
+                        });
+                    }
+                    Err(message) => failures.push(RecordFailure {
+                        index: i,
+                        error: SinkError::permanent("DataException", message),
+                    }),
+                }
+            }
+        }
+        let max_batch = self.config.max_batch;
+        let timeout = self.config.query_timeout;
+        let session = &self.session;
+        let tables = &self.tables;
+        let results: Vec<GroupResult> = futures::stream::iter(groups.into_values())
+            .map(|stmts| write_group(session, tables, stmts, max_batch, timeout))
+            .buffer_unordered(self.config.max_concurrent_requests)
+            .collect()
+            .await;
+        for r in results {
+            match r {
+                GroupResult::Done(f) => failures.extend(f),
+                // Nothing of this put can be assumed written: the runtime puts it again.
+                GroupResult::Transient(e) => return Err(e),
+            }
+        }
+        failures.sort_by_key(|f| f.index);
+        Ok(failures)
+    }
+
+    async fn stop(&mut self) {
+        tracing::info!(connector = %self.ctx.connector, task = self.ctx.task, "closing the Cassandra session");
+    }
+}
+
+/// Splits a group into batches (at most `max` statements, never two writes to one row) and
+/// writes them one after the other.
+async fn write_group(
+    session: &CqlSession,
+    tables: &[Arc<Table>],
+    stmts: Vec<Stmt>,
+    max: usize,
+    timeout: std::time::Duration,
+) -> GroupResult {
+    let mut failures = Vec::new();
+    let mut batch: Vec<Stmt> = Vec::new();
+    let mut rows: Vec<Vec<u8>> = Vec::new();
+    let counter = stmts.first().is_some_and(|s| tables[s.table].plan.counter);
+    let mut pending = stmts.into_iter().peekable();
+    while let Some(stmt) = pending.next() {
+        rows.push(stmt.row.clone());
+        batch.push(stmt);
+        let full = batch.len() >= max
+            || counter
+            || pending.peek().is_none_or(|next| rows.contains(&next.row));
+        if full {
+            match write_batch(session, tables, &batch, timeout).await {
+                Ok(()) => {}
+                Err(e) if e.retriable => return GroupResult::Transient(e),
+                Err(e) if batch.len() == 1 => failures.push(RecordFailure {
+                    index: batch[0].record,
+                    error: e,
+                }),
+                Err(_) => {
+                    // Find which records Cassandra rejects: write them one by one.
+                    for one in batch.iter() {
+                        match write_batch(session, tables, std::slice::from_ref(one), timeout).await
+                        {
+                            Ok(()) => {}
+                            Err(e) if e.retriable => return GroupResult::Transient(e),
+                            Err(e) => failures.push(RecordFailure {
+                                index: one.record,
+                                error: e,
+                            }),
+                        }
+                    }
+                }
+            }
+            batch.clear();
+            rows.clear();
+        }
+    }
+    GroupResult::Done(failures)
+}
+
+async fn write_batch(
+    session: &CqlSession,
+    tables: &[Arc<Table>],
+    batch: &[Stmt],
+    timeout: std::time::Duration,
+) -> Result<(), SinkError> {
+    let table = &tables[batch[0].table];
+    let what = format!("writing to {}", table.config.name());
+    let statement = |s: &Stmt| -> (&PreparedQuery, QueryValues) {
+        let t = &tables[s.table];
+        match &s.write {
+            Write::Upsert(v) => (&t.insert, QueryValues::SimpleValues(v.clone())),
+            Write::Delete(v) => (
+                t.delete.as_ref().unwrap_or(&t.insert),
+                QueryValues::SimpleValues(v.clone()),
+            ),
+        }
+    };
+    let request = async {
+        if batch.len() == 1 {
+            let (prepared, values) = statement(&batch[0]);
+            let params = StatementParamsBuilder::new()
+                .with_consistency(table.consistency)
+                .with_values(values)
+                .idempotent(!table.plan.counter)
+                .build();
+            session
+                .exec_with_params(prepared, &params)
+                .await
+                .map(|_| ())
+        } else {
+            let mut builder = BatchQueryBuilder::new()
+                .with_batch_type(BatchType::Unlogged)
+                .with_consistency(table.consistency);
+            for s in batch {
+                let (prepared, values) = statement(s);
+                builder = builder.add_query_prepared(prepared, values);
+            }
+            let query = builder.build()?;
+            session.batch(query).await.map(|_| ())
+        }
+    };
+    match tokio::time::timeout(timeout, request).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(classify(&e, &what)),
+        Err(_) => Err(SinkError::transient(
+            "DriverTimeoutException",
+            format!("{what}: no answer within queryExecutionTimeout ({timeout:?})"),
+        )),
+    }
+}

@@ -1,0 +1,344 @@
+//! End to end through the real local stack (or real Kafka/Cassandra when the env points at
+//! them): records produced to the broker are consumed by sink tasks, land in the tables with
+//! the right values, and the group's committed offsets cover exactly what was written.
+//!
+//! Needs KAFKA_BOOTSTRAP (default 127.0.0.1:9092) and CASSANDRA_CONTACT_POINTS (default
+//! 127.0.0.1, port CASSANDRA_PORT or 9042): `integration/stack.sh up` provides both.
+
+use cassink::config::ConfigMap;
+use cassink::connector::find_plugin;
+use cassink::produce::{self, Workload};
+use cassink::worker::config::WorkerConfig;
+use cassink::worker::task::{State, TaskHandle, TaskSpec};
+use cdrs_tokio::authenticators::NoneAuthenticatorProvider;
+use cdrs_tokio::cluster::session::{Session, SessionBuilder, TcpSessionBuilder};
+use cdrs_tokio::cluster::{NodeTcpConfigBuilder, TcpConnectionManager};
+use cdrs_tokio::load_balancing::RoundRobinLoadBalancingStrategy;
+use cdrs_tokio::transport::TransportTcp;
+use cdrs_tokio::types::rows::Row;
+use cdrs_tokio::types::IntoRustByName;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+type Cql = Session<
+    TransportTcp,
+    TcpConnectionManager,
+    RoundRobinLoadBalancingStrategy<TransportTcp, TcpConnectionManager>,
+>;
+
+fn bootstrap() -> String {
+    std::env::var("KAFKA_BOOTSTRAP").unwrap_or_else(|_| "127.0.0.1:9092".into())
+}
+fn cql_host() -> String {
+    std::env::var("CASSANDRA_CONTACT_POINTS")
+        .unwrap_or_else(|_| "127.0.0.1".into())
+        .split(',')
+        .next()
+        .unwrap_or("127.0.0.1")
+        .trim()
+        .to_string()
+}
+fn cql_port() -> String {
+    std::env::var("CASSANDRA_PORT").unwrap_or_else(|_| "9042".into())
+}
+fn unique(prefix: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    format!("{prefix}_{}_{}", std::process::id(), nanos % 1_000_000_000)
+}
+
+async fn cql() -> Cql {
+    let config = NodeTcpConfigBuilder::new()
+        .with_contact_point(format!("{}:{}", cql_host(), cql_port()).into())
+        .with_authenticator_provider(Arc::new(NoneAuthenticatorProvider))
+        .build()
+        .await
+        .expect("a CQL server (run integration/stack.sh up, or set CASSANDRA_CONTACT_POINTS)");
+    TcpSessionBuilder::new(RoundRobinLoadBalancingStrategy::new(), config)
+        .build()
+        .await
+        .expect("CQL session")
+}
+
+async fn rows(session: &Cql, cql: &str) -> Vec<Row> {
+    session
+        .query(cql)
+        .await
+        .expect(cql)
+        .response_body()
+        .expect("body")
+        .into_rows()
+        .unwrap_or_default()
+}
+
+async fn count(session: &Cql, table: &str) -> i64 {
+    let rows = rows(session, &format!("SELECT count(*) FROM {table}")).await;
+    rows.first()
+        .and_then(|r| {
+            IntoRustByName::<i64>::get_by_name(r, "count")
+                .ok()
+                .flatten()
+        })
+        .unwrap_or(0)
+}
+
+/// A keyspace with the meter table of connectors/schema.cql.
+async fn meter_table(session: &Cql) -> String {
+    let ks = unique("e2e");
+    session
+        .query(format!("CREATE KEYSPACE {ks} WITH replication = {{'class': 'SimpleStrategy', 'replication_factor': 1}}"))
+        .await
+        .expect("create keyspace");
+    session
+        .query(format!(
+            "CREATE TABLE {ks}.meter_data (id uuid, timestamp timestamp, p_1 float, p_2 float, p_3 float, \
+             q_1 float, q_2 float, q_3 float, harm list<int>, PRIMARY KEY (id, timestamp))"
+        ))
+        .await
+        .expect("create table");
+    ks
+}
+
+/// The shipped meter connector config, pointed at `topic` and `keyspace`.
+fn meter_config(topic: &str, keyspace: &str) -> ConfigMap {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/connectors/meter.json"
+    ))
+    .expect("connectors/meter.json");
+    let json: serde_json::Value = serde_json::from_str(&text).expect("meter.json is JSON");
+    let mut config: ConfigMap = json["config"]
+        .as_object()
+        .expect("config object")
+        .iter()
+        .filter(|(k, _)| !k.starts_with("topic."))
+        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+        .collect();
+    let mapping = json["config"]["topic.meter.kafkapipeline.meter_data.mapping"]
+        .as_str()
+        .expect("mapping")
+        .to_string();
+    config.insert("topics".into(), topic.into());
+    config.insert("contactPoints".into(), cql_host());
+    config.insert("port".into(), cql_port());
+    config.insert(
+        format!("topic.{topic}.{keyspace}.meter_data.mapping"),
+        mapping,
+    );
+    config
+}
+
+fn worker() -> Arc<WorkerConfig> {
+    Arc::new(WorkerConfig {
+        bootstrap_servers: bootstrap(),
+        offset_flush_interval: Duration::from_millis(500),
+        ..WorkerConfig::default()
+    })
+}
+
+fn spawn_tasks(name: &str, config: &ConfigMap, tasks: u32) -> Vec<TaskHandle> {
+    let plugin = find_plugin("cassandra").expect("the cassandra plugin");
+    (0..tasks)
+        .map(|task_id| {
+            TaskHandle::spawn(TaskSpec {
+                connector: name.to_string(),
+                task_id,
+                tasks,
+                config: config.clone(),
+                worker: worker(),
+                plugin: plugin.clone(),
+                paused: false,
+            })
+        })
+        .collect()
+}
+
+fn committed_total(group: &str, topic: &str, partitions: i32) -> i64 {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap())
+        .set("group.id", group)
+        .create()
+        .expect("consumer");
+    let mut tpl = TopicPartitionList::new();
+    for p in 0..partitions {
+        tpl.add_partition(topic, p);
+    }
+    let committed = consumer
+        .committed_offsets(tpl, Duration::from_secs(10))
+        .expect("committed offsets");
+    committed
+        .elements()
+        .iter()
+        .map(|e| match e.offset() {
+            Offset::Offset(o) => o,
+            _ => 0,
+        })
+        .sum()
+}
+
+async fn wait_for_rows(session: &Cql, table: &str, expected: i64, tasks: &[TaskHandle]) {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let n = count(session, table).await;
+        if n >= expected {
+            assert_eq!(n, expected, "more rows than records in {table}");
+            return;
+        }
+        for t in tasks {
+            let s = t.status();
+            assert_ne!(s.state, State::Failed, "task failed: {:?}", s.trace);
+        }
+        assert!(
+            Instant::now() < deadline,
+            "only {n} of {expected} rows arrived in {table}; task states: {:?}",
+            tasks.iter().map(|t| t.status()).collect::<Vec<_>>()
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn meter_readings_land_with_their_values_and_offsets_are_committed() {
+    let session = cql().await;
+    let keyspace = meter_table(&session).await;
+    let topic = unique("meter");
+    produce::ensure_topic(&bootstrap(), &topic, 3)
+        .await
+        .expect("create topic");
+    let records = 3_000;
+    produce::produce(&bootstrap(), Workload::Meter, &topic, records, None, 42)
+        .await
+        .expect("produce");
+
+    let name = unique("meter-sink");
+    let config = meter_config(&topic, &keyspace);
+    let tasks = spawn_tasks(&name, &config, 3);
+    let table = format!("{keyspace}.meter_data");
+    wait_for_rows(&session, &table, records as i64, &tasks).await;
+    for t in tasks {
+        t.stop().await;
+    }
+    assert_eq!(
+        committed_total(&format!("connect-{name}"), &topic, 3),
+        records as i64,
+        "committed offsets cover every record"
+    );
+
+    // Values: the generator is deterministic, so compare one record field by field.
+    let mut rng = produce::Rng::new(42);
+    let mut sample = None;
+    for i in 0..=1234u64 {
+        let r = produce::record(Workload::Meter, i, &mut rng);
+        if i == 1234 {
+            sample = Some(r.1);
+        }
+    }
+    let sample = sample.expect("sample record");
+    let id = sample["id"].as_str().expect("id");
+    let ts = sample["timestamp"].as_i64().expect("timestamp");
+    let got = rows(
+        &session,
+        &format!("SELECT p_1, q_3, harm FROM {table} WHERE id = {id} AND timestamp = {ts}"),
+    )
+    .await;
+    assert_eq!(got.len(), 1, "the sampled reading is stored once");
+    let p_1: f32 = IntoRustByName::<f32>::get_by_name(&got[0], "p_1")
+        .ok()
+        .flatten()
+        .expect("p_1");
+    assert!(
+        (p_1 as f64 - sample["P_1"].as_f64().unwrap_or(0.0)).abs() < 0.01,
+        "p_1 {p_1} vs {}",
+        sample["P_1"]
+    );
+    let harm: cdrs_tokio::types::list::List = IntoRustByName::get_by_name(&got[0], "harm")
+        .ok()
+        .flatten()
+        .expect("harm");
+    let harm: Vec<i32> = cdrs_tokio::types::AsRustType::as_r_type(&harm).expect("harm ints");
+    let expected: Vec<i32> = sample["HARM"]
+        .as_array()
+        .expect("HARM")
+        .iter()
+        .map(|v| v.as_i64().unwrap_or(-1) as i32)
+        .collect();
+    assert_eq!(harm, expected);
+
+    // A restarted connector resumes from the committed offsets: new records only.
+    produce::produce(&bootstrap(), Workload::Meter, &topic, 3_500, None, 42)
+        .await
+        .expect("produce more");
+    let tasks = spawn_tasks(&name, &config, 3);
+    wait_for_rows(&session, &table, 3_500, &tasks).await;
+    for t in tasks {
+        t.stop().await;
+    }
+    assert_eq!(
+        committed_total(&format!("connect-{name}"), &topic, 3),
+        (records + 3_500) as i64
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_record_the_table_cannot_take_fails_the_task_with_a_trace_and_no_commit_past_it() {
+    let session = cql().await;
+    let keyspace = meter_table(&session).await;
+    let topic = unique("meterbad");
+    produce::ensure_topic(&bootstrap(), &topic, 1)
+        .await
+        .expect("create topic");
+    produce::produce(&bootstrap(), Workload::Meter, &topic, 10, None, 1)
+        .await
+        .expect("produce");
+    // Record 10: an id that is not a uuid.
+    let producer: rdkafka::producer::FutureProducer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap())
+        .create()
+        .expect("producer");
+    let bad = r#"{"id":"not-a-uuid","timestamp":1612891980000,"P_1":1.0,"P_2":1.0,"P_3":1.0,"Q_1":1.0,"Q_2":1.0,"Q_3":1.0,"HARM":[1]}"#;
+    producer
+        .send(
+            rdkafka::producer::FutureRecord::<str, str>::to(&topic).payload(bad),
+            Duration::from_secs(10),
+        )
+        .await
+        .expect("send bad record");
+
+    let name = unique("bad-sink");
+    let tasks = spawn_tasks(&name, &meter_config(&topic, &keyspace), 1);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        let s = tasks[0].status();
+        if s.state == State::Failed {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "the task did not fail: {s:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let trace = status.trace.expect("a trace");
+    assert!(
+        trace.contains(&format!("topic={topic} partition=0 offset=10")),
+        "{trace}"
+    );
+    assert!(
+        trace.contains("not-a-uuid") && trace.contains("meter_data"),
+        "{trace}"
+    );
+    assert_eq!(
+        count(&session, &format!("{keyspace}.meter_data")).await,
+        10,
+        "the good records before it are written"
+    );
+    for t in tasks {
+        t.stop().await;
+    }
+    assert_eq!(
+        committed_total(&format!("connect-{name}"), &topic, 1),
+        10,
+        "committed up to, not past, the bad record"
+    );
+}
