@@ -11,11 +11,13 @@ VENV="${CASSINK_VENV:-$CASSINK_CACHE/venv}"
 STACK_PROFILE="${STACK_PROFILE:-release}"
 STACK_BIN_DIR="${CARGO_TARGET_DIR:-$REPO_DIR/target}/$STACK_PROFILE"
 
-export KAFKA_BOOTSTRAP="${KAFKA_BOOTSTRAP:-127.0.0.1:9092}"
+# Where the local stack listens (STACK_*: to run a second local stack beside a first one).
+# The public variables, when set by the caller, name real services that replace local ones.
+export KAFKA_BOOTSTRAP="${KAFKA_BOOTSTRAP:-${STACK_KAFKA:-127.0.0.1:9092}}"
 export CASSANDRA_CONTACT_POINTS="${CASSANDRA_CONTACT_POINTS:-127.0.0.1}"
-export CASSANDRA_PORT="${CASSANDRA_PORT:-9042}"
-export CQLMEM_ADMIN_URL="${CQLMEM_ADMIN_URL:-http://127.0.0.1:9044}"
-export SCHEMA_REGISTRY_URL="${SCHEMA_REGISTRY_URL:-http://127.0.0.1:8081}"
+export CASSANDRA_PORT="${CASSANDRA_PORT:-${STACK_CQL_PORT:-9042}}"
+export CQLMEM_ADMIN_URL="${CQLMEM_ADMIN_URL:-${STACK_CQL_ADMIN:-http://127.0.0.1:9044}}"
+export SCHEMA_REGISTRY_URL="${SCHEMA_REGISTRY_URL:-${STACK_REGISTRY:-http://127.0.0.1:8081}}"
 
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "error: $*"; exit 1; }

@@ -2,8 +2,6 @@
 //! readings): realistic synthetic JSON records, produced with rdkafka. The same generators
 //! drive the local run, the integration tests and the bench.
 
-use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
-use rdkafka::client::DefaultClientContext;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use rdkafka::util::Timeout;
@@ -36,8 +34,8 @@ pub enum ProduceError {
         bootstrap: String,
         source: KafkaError,
     },
-    #[error("cannot create topic {topic}: {source}")]
-    CreateTopic { topic: String, source: KafkaError },
+    #[error(transparent)]
+    CreateTopic(crate::kafka::admin::AdminError),
     #[error("cannot produce record {index} to topic {topic}: {source}")]
     Send {
         topic: String,
@@ -185,36 +183,11 @@ pub async fn ensure_topic(
     topic: &str,
     partitions: i32,
 ) -> Result<(), ProduceError> {
-    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
-        .set("bootstrap.servers", bootstrap)
-        .create()
-        .map_err(|source| ProduceError::Client {
-            bootstrap: bootstrap.to_string(),
-            source,
-        })?;
-    let new = NewTopic::new(topic, partitions, TopicReplication::Fixed(1));
-    let results = admin
-        .create_topics(
-            [&new],
-            &AdminOptions::new().operation_timeout(Some(Duration::from_secs(10))),
-        )
+    let mut client = ClientConfig::new();
+    client.set("bootstrap.servers", bootstrap);
+    crate::kafka::admin::ensure_topic(&client, topic, partitions, 1)
         .await
-        .map_err(|source| ProduceError::CreateTopic {
-            topic: topic.to_string(),
-            source,
-        })?;
-    for r in results {
-        match r {
-            Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
-            Err((_, code)) => {
-                return Err(ProduceError::CreateTopic {
-                    topic: topic.to_string(),
-                    source: KafkaError::AdminOp(code),
-                })
-            }
-        }
-    }
-    Ok(())
+        .map_err(ProduceError::CreateTopic)
 }
 
 /// Produces `count` records of `workload` to `topic` (at most `rate` per second when given).

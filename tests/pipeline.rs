@@ -220,7 +220,7 @@ async fn meter_readings_land_with_their_values_and_offsets_are_committed() {
     let table = format!("{keyspace}.meter_data");
     wait_for_rows(&session, &table, records as i64, &tasks).await;
     for t in tasks {
-        t.stop().await;
+        t.stop(Duration::from_secs(30)).await;
     }
     assert_eq!(
         committed_total(&format!("connect-{name}"), &topic, 3),
@@ -275,7 +275,7 @@ async fn meter_readings_land_with_their_values_and_offsets_are_committed() {
     let tasks = spawn_tasks(&name, &config, 3);
     wait_for_rows(&session, &table, 3_500, &tasks).await;
     for t in tasks {
-        t.stop().await;
+        t.stop(Duration::from_secs(30)).await;
     }
     assert_eq!(
         committed_total(&format!("connect-{name}"), &topic, 3),
@@ -334,7 +334,7 @@ async fn a_record_the_table_cannot_take_fails_the_task_with_a_trace_and_no_commi
         "the good records before it are written"
     );
     for t in tasks {
-        t.stop().await;
+        t.stop(Duration::from_secs(30)).await;
     }
     assert_eq!(
         committed_total(&format!("connect-{name}"), &topic, 1),

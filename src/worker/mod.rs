@@ -1,8 +1,11 @@
 //! The runtime: worker config, connector/task lifecycle and status.
 
 pub mod config;
+mod dlq;
 pub mod herder;
-pub mod runner;
+mod intake;
+mod runner;
 pub mod status;
 pub mod task;
+pub mod tolerance;
 pub mod validation;

@@ -1,18 +1,20 @@
 //! The loop of one sink task: fetch a chunk, convert it, `put` it, and advance the offsets of
-//! the records the sink acknowledged (or that error tolerance deliberately skipped). Offsets
-//! are committed every `offset.flush.interval.ms`, on pause and on stop, never past a record
-//! that was neither written nor skipped.
+//! the records the sink acknowledged (or that error tolerance deliberately skipped, after they
+//! reached the dead-letter queue). Offsets are committed every `offset.flush.interval.ms`, on
+//! pause and on stop, never past a record that was neither written nor skipped.
 
+use super::dlq::DeadLetterQueue;
+use super::intake::{self, Intake};
 use super::task::{Control, State, TaskSpec, TaskStatus};
-use crate::config::{parse_bool, ConfigMap};
+use super::tolerance::{Failure, Tolerance};
 use crate::connector::{SinkError, SinkTask, Stage, TaskContext};
 use crate::convert::{self, Converter, Part};
-use crate::kafka::consumer::{self as kc, ConsumerError};
-use crate::record::{Header, Position, SinkRecord, Value};
-use bytes::Bytes;
+use crate::kafka::consumer as kc;
+use crate::metrics::TaskMetrics;
+use crate::record::{Position, SinkRecord};
 use futures::StreamExt;
 use rdkafka::consumer::{Consumer, StreamConsumer};
-use rdkafka::message::{Headers, Message, OwnedMessage};
+use rdkafka::message::OwnedMessage;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -20,71 +22,26 @@ use tokio::sync::watch;
 
 const DEFAULT_MAX_POLL_RECORDS: usize = 1000;
 const INITIAL_BACKOFF: Duration = Duration::from_millis(100);
+const CONNECT_EXCEPTION: &str = "org.apache.kafka.connect.errors.ConnectException";
 
-/// Connect's `errors.*` keys as the runtime uses them.
-#[derive(Debug, Clone)]
-struct Tolerance {
-    /// `errors.tolerance=all`: skip (and log) records that fail permanently.
-    all: bool,
-    /// `errors.retry.timeout`: how long transient failures are retried; `None` = forever.
-    retry_timeout: Option<Duration>,
-    /// `errors.retry.delay.max.ms`.
-    max_delay: Duration,
-    log_enabled: bool,
-    log_messages: bool,
+/// Why the loop ended.
+enum Exit {
+    Stopped,
+    Failed(String),
 }
 
-impl Tolerance {
-    fn from_config(config: &ConfigMap) -> Tolerance {
-        let get = |k: &str| config.get(k).map(|v| v.trim().to_string());
-        let ignore_errors = get("ignoreErrors").unwrap_or_default().to_ascii_lowercase();
-        let all = get("errors.tolerance").is_some_and(|v| v.eq_ignore_ascii_case("all"))
-            || ignore_errors == "all"
-            || ignore_errors == "true";
-        // Unset or -1: retry outages until they end (a Cassandra restart must not kill tasks).
-        let retry_timeout = match get("errors.retry.timeout").and_then(|v| v.parse::<i64>().ok()) {
-            Some(ms) if ms >= 0 => Some(Duration::from_millis(ms as u64)),
-            _ => None,
-        };
-        let max_delay = get("errors.retry.delay.max.ms")
-            .and_then(|v| v.parse::<u64>().ok())
-            .map(Duration::from_millis)
-            .unwrap_or(Duration::from_secs(60));
-        Tolerance {
-            all,
-            retry_timeout,
-            max_delay,
-            log_enabled: get("errors.log.enable")
-                .and_then(|v| parse_bool(&v))
-                .unwrap_or(false),
-            log_messages: get("errors.log.include.messages")
-                .and_then(|v| parse_bool(&v))
-                .unwrap_or(false),
+/// Exponential backoff state of one operation that keeps failing transiently.
+struct Retry {
+    started: Instant,
+    delay: Duration,
+}
+
+impl Retry {
+    fn new() -> Retry {
+        Retry {
+            started: Instant::now(),
+            delay: INITIAL_BACKOFF,
         }
-    }
-}
-
-/// A record that failed for good, with everything a trace or a DLQ header needs.
-struct Failure {
-    position: Position,
-    stage: Stage,
-    kind: &'static str,
-    message: String,
-}
-
-impl Failure {
-    fn trace(&self, connector: &str, task: u32) -> String {
-        format!(
-            "org.apache.kafka.connect.errors.ConnectException: Tolerance exceeded in error handler\n\
-             \tconnector={connector} task={task} stage={} topic={} partition={} offset={}\n\
-             Caused by: {}: {}",
-            self.stage.as_connect_str(),
-            self.position.topic,
-            self.position.partition,
-            self.position.offset,
-            self.kind,
-            self.message
-        )
     }
 }
 
@@ -94,15 +51,11 @@ struct Runner {
     status: watch::Sender<TaskStatus>,
     tolerance: Tolerance,
     group: String,
+    metrics: TaskMetrics,
+    dlq: Option<DeadLetterQueue>,
     /// Next offset to read per partition, for everything written or skipped.
     acked: BTreeMap<(String, i32), i64>,
     committed: BTreeMap<(String, i32), i64>,
-}
-
-/// Why the loop ended.
-enum Exit {
-    Stopped,
-    Failed(String),
 }
 
 pub(super) async fn run(
@@ -112,20 +65,32 @@ pub(super) async fn run(
 ) {
     let tolerance = Tolerance::from_config(&spec.config);
     let group = kc::group_id(&spec.connector);
+    let metrics = TaskMetrics::for_task(&spec.connector, spec.task_id);
     let mut runner = Runner {
         spec,
         control,
         status,
         tolerance,
         group,
+        metrics,
+        dlq: None,
         acked: BTreeMap::new(),
         committed: BTreeMap::new(),
     };
     match runner.run().await {
-        Exit::Stopped => runner.set(State::Unassigned, None),
-        Exit::Failed(trace) => {
+        Ok(()) | Err(Exit::Stopped) => runner.set(State::Unassigned, None),
+        Err(Exit::Failed(trace)) => {
             tracing::error!(%trace, "task failed");
             runner.set(State::Failed, Some(trace));
+        }
+    }
+}
+
+/// Resolves when the target state becomes Stop (or the handle is gone).
+async fn stop_requested(control: &mut watch::Receiver<Control>) {
+    loop {
+        if *control.borrow() == Control::Stop || control.changed().await.is_err() {
+            return;
         }
     }
 }
@@ -135,27 +100,32 @@ impl Runner {
         self.status.send_replace(TaskStatus { state, trace });
     }
 
-    fn wants(&self) -> Control {
-        *self.control.borrow()
-    }
-
-    /// Sleeps for `delay` unless a stop arrives first; returns false on stop.
-    async fn backoff(&mut self, delay: Duration) -> bool {
-        let sleep = tokio::time::sleep(delay);
-        tokio::pin!(sleep);
-        loop {
-            tokio::select! {
-                _ = &mut sleep => return true,
-                changed = self.control.changed() => {
-                    if changed.is_err() || *self.control.borrow() == Control::Stop {
-                        return false;
-                    }
-                }
-            }
+    /// Waits before the next attempt of an operation that failed transiently, with the problem
+    /// visible in the task status. Fails the task when `errors.retry.timeout` is exhausted.
+    async fn wait_retry(&mut self, retry: &mut Retry, problem: String) -> Result<(), Exit> {
+        if self
+            .tolerance
+            .retry_timeout
+            .is_some_and(|t| retry.started.elapsed() >= t)
+        {
+            return Err(Exit::Failed(format!(
+                "{CONNECT_EXCEPTION}: errors.retry.timeout exhausted: {problem}"
+            )));
+        }
+        tracing::warn!(problem = %problem, retry_in = ?retry.delay, "transient failure, retrying");
+        self.set(
+            State::Running,
+            Some(format!("retrying (transient): {problem}")),
+        );
+        let sleep = tokio::time::sleep(retry.delay);
+        retry.delay = (retry.delay * 2).min(self.tolerance.max_delay);
+        tokio::select! {
+            _ = sleep => Ok(()),
+            _ = stop_requested(&mut self.control) => Err(Exit::Stopped),
         }
     }
 
-    async fn run(&mut self) -> Exit {
+    async fn run(&mut self) -> Result<(), Exit> {
         let config = self.spec.config.clone();
         let (key_conv, value_conv) = match (
             convert::build(Part::Key, &config),
@@ -163,65 +133,64 @@ impl Runner {
         ) {
             (Ok(k), Ok(v)) => (k, v),
             (Err(e), _) | (_, Err(e)) => {
-                return Exit::Failed(format!(
+                return Err(Exit::Failed(format!(
                     "org.apache.kafka.common.config.ConfigException: {e}"
-                ))
+                )))
             }
         };
         self.set(State::Running, None);
 
-        // Start the sink, retrying outages (Cassandra not up yet) with the trace visible.
+        let mut retry = Retry::new();
+        self.dlq = loop {
+            match DeadLetterQueue::open(
+                &self.spec.worker,
+                &self.tolerance,
+                &self.spec.connector,
+                self.spec.task_id,
+            )
+            .await
+            {
+                Ok(dlq) => break dlq,
+                Err(e) => self.wait_retry(&mut retry, e.to_string()).await?,
+            }
+        };
+
+        // Start the sink, retrying outages (Cassandra not up yet); a stop interrupts the wait.
         let ctx = TaskContext {
             connector: self.spec.connector.clone(),
             task: self.spec.task_id,
         };
-        let mut delay = INITIAL_BACKOFF;
-        let started = Instant::now();
+        let mut retry = Retry::new();
         let mut sink: Box<dyn SinkTask> = loop {
-            match self
-                .spec
-                .plugin
-                .start_task(ctx.clone(), config.clone())
-                .await
-            {
+            let started = tokio::select! {
+                r = self.spec.plugin.start_task(ctx.clone(), config.clone()) => r,
+                _ = stop_requested(&mut self.control) => return Err(Exit::Stopped),
+            };
+            match started {
                 Ok(sink) => break sink,
-                Err(e) if e.retriable && !self.retry_expired(started) => {
-                    tracing::warn!(error = %e, "sink not ready, retrying");
-                    self.set(
-                        State::Running,
-                        Some(format!("retrying: {}: {}", e.kind, e.message)),
-                    );
-                    if !self.backoff(delay).await {
-                        return Exit::Stopped;
-                    }
-                    delay = (delay * 2).min(self.tolerance.max_delay);
+                Err(e) if e.retriable => {
+                    self.wait_retry(&mut retry, format!("{}: {}", e.kind, e.message))
+                        .await?
                 }
                 Err(e) => {
-                    return Exit::Failed(format!(
-                        "org.apache.kafka.connect.errors.ConnectException: {}: {}",
+                    return Err(Exit::Failed(format!(
+                        "{CONNECT_EXCEPTION}: {}: {}",
                         e.kind, e.message
-                    ))
+                    )))
                 }
             }
         };
 
-        let exit = self.consume(&mut *sink, key_conv, value_conv).await;
+        let result = self.consume(&mut *sink, key_conv, value_conv).await;
         sink.stop().await;
-        exit
-    }
-
-    fn retry_expired(&self, since: Instant) -> bool {
-        self.tolerance
-            .retry_timeout
-            .is_some_and(|t| since.elapsed() >= t)
+        result
     }
 
     /// Creates the consumer and assigns this task's share of partitions, retrying outages.
     async fn assign(&mut self) -> Result<(StreamConsumer, Vec<(String, i32)>), Exit> {
-        let mut delay = INITIAL_BACKOFF;
-        let started = Instant::now();
+        let mut retry = Retry::new();
         loop {
-            let attempt = tokio::task::block_in_place(|| -> Result<_, ConsumerError> {
+            let attempt = tokio::task::block_in_place(|| -> Result<_, kc::ConsumerError> {
                 let consumer = kc::create(&self.spec.worker, &self.group)?;
                 let topics = kc::resolve_topics(&consumer, &self.spec.worker, &self.spec.config)?;
                 let all = kc::partitions(&consumer, &self.spec.worker, &topics)?;
@@ -232,19 +201,8 @@ impl Runner {
             });
             match attempt {
                 Ok(ok) => return Ok(ok),
-                Err(e) if e.is_retriable() && !self.retry_expired(started) => {
-                    tracing::warn!(error = %e, "cannot assign partitions yet, retrying");
-                    self.set(State::Running, Some(format!("retrying: {e}")));
-                    if !self.backoff(delay).await {
-                        return Err(Exit::Stopped);
-                    }
-                    delay = (delay * 2).min(self.tolerance.max_delay);
-                }
-                Err(e) => {
-                    return Err(Exit::Failed(format!(
-                        "org.apache.kafka.connect.errors.ConnectException: {e}"
-                    )))
-                }
+                Err(e) if e.is_retriable() => self.wait_retry(&mut retry, e.to_string()).await?,
+                Err(e) => return Err(Exit::Failed(format!("{CONNECT_EXCEPTION}: {e}"))),
             }
         }
     }
@@ -254,11 +212,8 @@ impl Runner {
         sink: &mut dyn SinkTask,
         key_conv: Arc<dyn Converter>,
         value_conv: Arc<dyn Converter>,
-    ) -> Exit {
-        let (consumer, share) = match self.assign().await {
-            Ok(ok) => ok,
-            Err(exit) => return exit,
-        };
+    ) -> Result<(), Exit> {
+        let (consumer, share) = self.assign().await?;
         self.set(State::Running, None);
         let max_poll = self
             .spec
@@ -276,10 +231,10 @@ impl Runner {
             .map(|m| m.map(|m| m.detach()))
             .ready_chunks(max_poll);
 
-        let exit = loop {
-            let wants = self.wants();
+        let result = loop {
+            let wants = *self.control.borrow_and_update();
             if wants == Control::Stop {
-                break Exit::Stopped;
+                break Ok(());
             }
             if (wants == Control::Pause) != paused {
                 paused = wants == Control::Pause;
@@ -292,7 +247,7 @@ impl Runner {
                     tracing::warn!(error = %e, "cannot pause/resume the consumer");
                 }
                 if paused {
-                    self.commit(&consumer);
+                    self.commit(&consumer, &share);
                 }
                 self.set(
                     if paused {
@@ -307,34 +262,50 @@ impl Runner {
                 biased;
                 changed = self.control.changed() => {
                     if changed.is_err() {
-                        break Exit::Stopped;
+                        break Ok(());
                     }
                 }
-                _ = flush.tick() => self.commit(&consumer),
+                _ = flush.tick() => self.commit(&consumer, &share),
                 chunk = stream.next(), if !paused => {
-                    let Some(chunk) = chunk else { break Exit::Stopped };
+                    let Some(chunk) = chunk else { break Ok(()) };
                     if let Err(exit) = self.process(sink, &key_conv, &value_conv, chunk).await {
-                        break exit;
+                        break Err(exit);
                     }
                 }
             }
         };
         drop(stream);
-        self.commit(&consumer);
-        exit
+        self.commit(&consumer, &share);
+        result
     }
 
-    fn commit(&mut self, consumer: &StreamConsumer) {
-        if self.acked == self.committed {
-            return;
-        }
-        match tokio::task::block_in_place(|| kc::commit(consumer, &self.group, &self.acked)) {
-            Ok(()) => {
-                tracing::debug!(offsets = ?self.acked, "committed");
-                self.committed = self.acked.clone();
+    fn commit(&mut self, consumer: &StreamConsumer, share: &[(String, i32)]) {
+        if self.acked != self.committed {
+            match tokio::task::block_in_place(|| kc::commit(consumer, &self.group, &self.acked)) {
+                Ok(()) => {
+                    tracing::debug!(offsets = ?self.acked, "committed");
+                    self.committed = self.acked.clone();
+                    for ((topic, partition), offset) in &self.committed {
+                        self.metrics
+                            .set_committed_offset(topic, *partition, *offset);
+                    }
+                }
+                // Not fatal: the next flush tries again; a crash meanwhile only replays.
+                Err(e) => tracing::warn!(error = %e, "offset commit failed"),
             }
-            // Not fatal: the next flush tries again; a crash meanwhile only replays.
-            Err(e) => tracing::warn!(error = %e, "offset commit failed"),
+        }
+        for (topic, partition) in share {
+            if let Ok((_, high)) = tokio::task::block_in_place(|| {
+                consumer.fetch_watermarks(topic, *partition, Duration::from_millis(500))
+            }) {
+                let next = self
+                    .committed
+                    .get(&(topic.clone(), *partition))
+                    .copied()
+                    .unwrap_or(0);
+                self.metrics
+                    .set_lag(topic, *partition, (high - next).max(0));
+            }
         }
     }
 
@@ -346,8 +317,9 @@ impl Runner {
         value_conv: &Arc<dyn Converter>,
         chunk: Vec<Result<OwnedMessage, rdkafka::error::KafkaError>>,
     ) -> Result<(), Exit> {
+        self.metrics.records_polled.inc_by(chunk.len() as u64);
         let mut records = Vec::with_capacity(chunk.len());
-        let mut failures: Vec<Failure> = Vec::new();
+        let mut skipped: Vec<Failure> = Vec::new();
         for msg in chunk {
             let msg = match msg {
                 Ok(m) => m,
@@ -356,47 +328,67 @@ impl Runner {
                     continue;
                 }
             };
-            match convert_message(&msg, key_conv, value_conv).await {
-                Ok(record) => records.push(record),
-                Err(f) if !self.tolerance.all => {
-                    // Write what came before the bad record, then fail on it.
-                    self.write(sink, &records).await?;
-                    self.ack(&records);
-                    return Err(Exit::Failed(
-                        f.trace(&self.spec.connector, self.spec.task_id),
-                    ));
+            let mut retry = Retry::new();
+            loop {
+                match intake::convert(&msg, key_conv, value_conv).await {
+                    Intake::Record(r) => records.push(r),
+                    Intake::Failed(f) if self.tolerance.tolerates(f.stage) => skipped.push(f),
+                    Intake::Failed(f) => {
+                        // Write what came before the bad record, then fail on it.
+                        let rejected = self.write(sink, &records).await?;
+                        if let Some(first) =
+                            rejected.iter().find(|r| !self.tolerance.tolerates(r.stage))
+                        {
+                            return Err(self.fail_at(first.clone(), &records));
+                        }
+                        for r in &rejected {
+                            self.dead_letter(r).await?;
+                        }
+                        self.ack(records.iter().map(|r| &r.position));
+                        return Err(Exit::Failed(
+                            f.trace(&self.spec.connector, self.spec.task_id),
+                        ));
+                    }
+                    Intake::Retry(e) => {
+                        let problem = format!(
+                            "converting record {}: {}",
+                            intake::position(&msg),
+                            e.message
+                        );
+                        self.wait_retry(&mut retry, problem).await?;
+                        continue;
+                    }
                 }
-                Err(f) => {
-                    self.skip(&f);
-                    failures.push(f);
-                }
+                break;
             }
         }
         let rejected = self.write(sink, &records).await?;
-        if !rejected.is_empty() && !self.tolerance.all {
-            // Everything else was written; commit up to (not past) the first rejected record.
-            let first = &rejected[0];
-            let mut done: Vec<SinkRecord> = Vec::new();
-            for r in &records {
-                let same = r.position.topic == first.position.topic
-                    && r.position.partition == first.position.partition;
-                if !same || r.position.offset < first.position.offset {
-                    done.push(r.clone());
-                }
-            }
-            self.ack(&done);
-            return Err(Exit::Failed(
-                first.trace(&self.spec.connector, self.spec.task_id),
-            ));
+        if let Some(first) = rejected.iter().find(|r| !self.tolerance.tolerates(r.stage)) {
+            return Err(self.fail_at(first.clone(), &records));
         }
-        for f in &rejected {
-            self.skip(f);
+        self.metrics
+            .records_written
+            .inc_by((records.len() - rejected.len()) as u64);
+        skipped.extend(rejected);
+        for f in &skipped {
+            self.dead_letter(f).await?;
         }
-        self.ack(&records);
-        for f in failures {
-            self.ack_position(&f.position);
-        }
+        self.ack(records.iter().map(|r| &r.position));
+        self.ack(skipped.iter().map(|f| &f.position));
         Ok(())
+    }
+
+    /// The task fails on `failure`: everything before it in its partition (and everything else
+    /// written) is acknowledged, nothing past it.
+    fn fail_at(&mut self, failure: Failure, records: &[SinkRecord]) -> Exit {
+        let at = &failure.position;
+        let done: Vec<Position> = records
+            .iter()
+            .map(|r| r.position.clone())
+            .filter(|p| p.topic != at.topic || p.partition != at.partition || p.offset < at.offset)
+            .collect();
+        self.ack(done.iter());
+        Exit::Failed(failure.trace(&self.spec.connector, self.spec.task_id))
     }
 
     /// Puts records, retrying transient failures with exponential backoff. Returns the records
@@ -409,11 +401,16 @@ impl Runner {
         if records.is_empty() {
             return Ok(Vec::new());
         }
-        let mut delay = INITIAL_BACKOFF;
-        let started = Instant::now();
+        let mut retry = Retry::new();
         let mut retrying = false;
         loop {
-            match sink.put(records).await {
+            let started = Instant::now();
+            let result = sink.put(records).await;
+            self.metrics
+                .write_latency
+                .observe(started.elapsed().as_secs_f64());
+            self.metrics.batches.inc();
+            match result {
                 Ok(rejected) => {
                     if retrying {
                         tracing::info!("sink recovered");
@@ -426,121 +423,64 @@ impl Runner {
                             Some(Failure {
                                 position: rec.position.clone(),
                                 stage: Stage::Task,
-                                kind: r.error.kind,
+                                kind: r.error.kind.to_string(),
                                 message: r.error.message,
+                                raw: intake::raw_of(rec),
                             })
                         })
                         .collect());
                 }
-                Err(e) if e.retriable && !self.retry_expired(started) => {
-                    tracing::warn!(error = %e, retry_in = ?delay, "transient write failure, retrying");
-                    self.set(State::Running, Some(retry_trace(&e, records)));
+                Err(e) if e.retriable => {
                     retrying = true;
-                    if !self.backoff(delay).await {
-                        return Err(Exit::Stopped);
-                    }
-                    delay = (delay * 2).min(self.tolerance.max_delay);
+                    self.wait_retry(&mut retry, retry_problem(&e, records))
+                        .await?;
                 }
                 Err(e) => {
-                    let first = &records[0].position;
                     return Err(Exit::Failed(format!(
-                        "org.apache.kafka.connect.errors.ConnectException: {}: {} (records from {} on)",
-                        e.kind, e.message, first
+                        "{CONNECT_EXCEPTION}: {}: {} (records from {} on)",
+                        e.kind, e.message, records[0].position
                     )));
                 }
             }
         }
     }
 
-    fn skip(&self, f: &Failure) {
+    /// Logs a skipped record and, when a DLQ is configured, produces it there and waits for
+    /// the acknowledgement (retrying broker outages) before its offset may be committed.
+    async fn dead_letter(&mut self, f: &Failure) -> Result<(), Exit> {
+        self.metrics.records_failed.inc();
         if self.tolerance.log_enabled {
             if self.tolerance.log_messages {
-                tracing::error!(position = %f.position, stage = f.stage.as_connect_str(), error = %f.message, "record skipped (errors.tolerance=all)");
+                tracing::error!(position = %f.position, stage = f.stage.as_connect_str(), error = %f.message, key = ?f.raw.key, value = ?f.raw.value, "record skipped (error tolerance)");
             } else {
-                tracing::error!(position = %f.position, stage = f.stage.as_connect_str(), "record skipped (errors.tolerance=all)");
+                tracing::error!(position = %f.position, stage = f.stage.as_connect_str(), error = %f.message, "record skipped (error tolerance)");
+            }
+        }
+        let mut retry = Retry::new();
+        loop {
+            let Some(dlq) = &self.dlq else { return Ok(()) };
+            match dlq.send(f).await {
+                Ok(()) => return Ok(()),
+                Err(e) => self.wait_retry(&mut retry, e.to_string()).await?,
             }
         }
     }
 
-    fn ack(&mut self, records: &[SinkRecord]) {
-        for r in records {
-            self.ack_position(&r.position);
+    fn ack<'a>(&mut self, positions: impl Iterator<Item = &'a Position>) {
+        for p in positions {
+            let next = self
+                .acked
+                .entry((p.topic.clone(), p.partition))
+                .or_insert(0);
+            *next = (*next).max(p.offset + 1);
         }
-    }
-
-    fn ack_position(&mut self, p: &Position) {
-        let next = self
-            .acked
-            .entry((p.topic.clone(), p.partition))
-            .or_insert(0);
-        *next = (*next).max(p.offset + 1);
     }
 }
 
-fn retry_trace(e: &SinkError, records: &[SinkRecord]) -> String {
+fn retry_problem(e: &SinkError, records: &[SinkRecord]) -> String {
     let first = records
         .first()
         .map(|r| r.position.to_string())
         .unwrap_or_default();
-    format!(
-        "retrying (transient): {}: {} (batch starting at {first})",
-        e.kind, e.message
-    )
-}
-
-/// Kafka message -> [`SinkRecord`] through the key and value converters.
-async fn convert_message(
-    msg: &OwnedMessage,
-    key_conv: &Arc<dyn Converter>,
-    value_conv: &Arc<dyn Converter>,
-) -> Result<SinkRecord, Failure> {
-    let position = Position {
-        topic: msg.topic().to_string(),
-        partition: msg.partition(),
-        offset: msg.offset(),
-    };
-    let raw_headers: Vec<(String, Option<Bytes>)> = msg
-        .headers()
-        .map(|hs| {
-            hs.iter()
-                .map(|h| (h.key.to_string(), h.value.map(Bytes::copy_from_slice)))
-                .collect()
-        })
-        .unwrap_or_default();
-    let fail = |stage: Stage, e: convert::ConvertError| Failure {
-        position: position.clone(),
-        stage,
-        kind: "org.apache.kafka.connect.errors.DataException",
-        message: e.message,
-    };
-    let key = key_conv
-        .to_connect(msg.topic(), &raw_headers, msg.key())
-        .await
-        .map_err(|e| fail(Stage::KeyConverter, e))?;
-    let value = value_conv
-        .to_connect(msg.topic(), &raw_headers, msg.payload())
-        .await
-        .map_err(|e| fail(Stage::ValueConverter, e))?;
-    let headers = raw_headers
-        .into_iter()
-        .map(|(key, raw)| {
-            let value = match &raw {
-                None => Value::Null,
-                Some(b) => match std::str::from_utf8(b) {
-                    Ok(s) => Value::String(s.to_string()),
-                    Err(_) => Value::Bytes(b.clone()),
-                },
-            };
-            Header { key, raw, value }
-        })
-        .collect();
-    Ok(SinkRecord {
-        position,
-        timestamp_ms: msg.timestamp().to_millis(),
-        key,
-        value,
-        headers,
-        raw_key: msg.key().map(Bytes::copy_from_slice),
-        raw_value: msg.payload().map(Bytes::copy_from_slice),
-    })
+    format!("{}: {} (batch starting at {first})", e.kind, e.message)
 }

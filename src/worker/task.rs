@@ -92,10 +92,19 @@ impl TaskHandle {
         let _ = self.control.send(Control::Run);
     }
 
-    /// Stops consuming, finishes in-flight writes, commits, releases the consumer.
-    pub async fn stop(self) {
+    /// Stops consuming, finishes in-flight writes, commits, releases the consumer. A task
+    /// that has not finished within `grace` is aborted (its uncommitted tail is replayed by
+    /// whoever runs it next: writes are idempotent).
+    pub async fn stop(self, grace: std::time::Duration) -> bool {
         let _ = self.control.send(Control::Stop);
-        let _ = self.join.await;
+        let mut join = self.join;
+        match tokio::time::timeout(grace, &mut join).await {
+            Ok(_) => true,
+            Err(_) => {
+                join.abort();
+                false
+            }
+        }
     }
 }
 

@@ -65,14 +65,11 @@ pub struct Herder {
 
 async fn stop_handles(connector: &str, handles: Vec<TaskHandle>) {
     let stops = handles.into_iter().enumerate().map(|(i, h)| async move {
-        if tokio::time::timeout(TASK_STOP_TIMEOUT, h.stop())
-            .await
-            .is_err()
-        {
+        if !h.stop(TASK_STOP_TIMEOUT).await {
             tracing::warn!(
                 connector,
                 task = i,
-                "task did not stop within {TASK_STOP_TIMEOUT:?}; abandoning it"
+                "task did not stop within {TASK_STOP_TIMEOUT:?}; aborted it"
             );
         }
     });

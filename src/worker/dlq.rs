@@ -1,0 +1,134 @@
+//! The dead-letter queue: a failed record is produced to `errors.deadletterqueue.topic.name`
+//! with its original key, value and headers byte for byte (plus the `__connect.errors.*`
+//! context headers when enabled), and acknowledged by the broker before the offset of its
+//! source record may be committed.
+
+use super::tolerance::{Failure, Tolerance};
+use crate::kafka::admin;
+use crate::worker::config::WorkerConfig;
+use rdkafka::error::KafkaError;
+use rdkafka::message::{Header, OwnedHeaders};
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::ClientConfig;
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DlqError {
+    #[error("cannot create the dead-letter queue producer: {0}")]
+    Producer(KafkaError),
+    #[error("cannot create the dead-letter queue topic: {0}")]
+    Topic(admin::AdminError),
+    #[error("cannot write record {position} to dead-letter queue topic {topic}: {source}")]
+    Send {
+        position: String,
+        topic: String,
+        source: KafkaError,
+    },
+}
+
+pub struct DeadLetterQueue {
+    producer: FutureProducer,
+    topic: String,
+    context_headers: bool,
+    connector: String,
+    task: u32,
+}
+
+impl DeadLetterQueue {
+    /// The DLQ of a task, when its config names a topic; creates the topic if missing.
+    pub async fn open(
+        worker: &WorkerConfig,
+        tolerance: &Tolerance,
+        connector: &str,
+        task: u32,
+    ) -> Result<Option<DeadLetterQueue>, DlqError> {
+        let Some(topic) = tolerance.dlq_topic.clone() else {
+            return Ok(None);
+        };
+        let mut client = ClientConfig::new();
+        client.set("bootstrap.servers", &worker.bootstrap_servers);
+        for (k, v) in &worker.producer {
+            client.set(k, v);
+        }
+        client.set("enable.idempotence", "true");
+        client.set("acks", "all");
+        admin::ensure_topic(&client, &topic, 1, tolerance.dlq_replication)
+            .await
+            .map_err(DlqError::Topic)?;
+        let producer = client.create().map_err(DlqError::Producer)?;
+        Ok(Some(DeadLetterQueue {
+            producer,
+            topic,
+            context_headers: tolerance.dlq_context_headers,
+            connector: connector.to_string(),
+            task,
+        }))
+    }
+
+    /// Produces `failure`'s record and waits for the broker's acknowledgement.
+    pub async fn send(&self, failure: &Failure) -> Result<(), DlqError> {
+        let mut headers = OwnedHeaders::new();
+        for (k, v) in &failure.raw.headers {
+            headers = headers.insert(Header {
+                key: k,
+                value: v.as_deref(),
+            });
+        }
+        if self.context_headers {
+            let p = &failure.position;
+            let context = [
+                ("__connect.errors.topic", p.topic.clone()),
+                ("__connect.errors.partition", p.partition.to_string()),
+                ("__connect.errors.offset", p.offset.to_string()),
+                ("__connect.errors.connector.name", self.connector.clone()),
+                ("__connect.errors.task.id", self.task.to_string()),
+                (
+                    "__connect.errors.stage",
+                    failure.stage.as_connect_str().to_string(),
+                ),
+                (
+                    "__connect.errors.class.name",
+                    failure.class_name().to_string(),
+                ),
+                (
+                    "__connect.errors.exception.class.name",
+                    failure.kind.clone(),
+                ),
+                (
+                    "__connect.errors.exception.message",
+                    failure.message.clone(),
+                ),
+                (
+                    "__connect.errors.exception.stacktrace",
+                    failure.trace(&self.connector, self.task),
+                ),
+            ];
+            for (k, v) in &context {
+                headers = headers.insert(Header {
+                    key: k,
+                    value: Some(v.as_bytes()),
+                });
+            }
+        }
+        let mut record: FutureRecord<'_, [u8], [u8]> =
+            FutureRecord::to(&self.topic).headers(headers);
+        if let Some(k) = &failure.raw.key {
+            record = record.key(k.as_ref());
+        }
+        if let Some(v) = &failure.raw.value {
+            record = record.payload(v.as_ref());
+        }
+        if let Some(ts) = failure.raw.timestamp_ms {
+            record = record.timestamp(ts);
+        }
+        self.producer
+            .send(record, Duration::from_secs(30))
+            .await
+            .map(|_| ())
+            .map_err(|(source, _)| DlqError::Send {
+                position: failure.position.to_string(),
+                topic: self.topic.clone(),
+                source,
+            })
+    }
+}
