@@ -1,6 +1,8 @@
 //! Shared setup for tests that drive a real `cassink worker` process over HTTP.
 #![allow(dead_code)]
 
+pub mod sink;
+
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::ClientConfig;

@@ -1,0 +1,190 @@
+//! Helpers for tests that run sink tasks in-process against the local stack (or real
+//! Kafka/Cassandra named by KAFKA_BOOTSTRAP, CASSANDRA_CONTACT_POINTS, CASSANDRA_PORT) and
+//! check the tables with an independent client (cdrs-tokio).
+#![allow(dead_code)]
+
+use cassink::config::ConfigMap;
+use cassink::connector::find_plugin;
+use cassink::worker::config::WorkerConfig;
+use cassink::worker::task::{State, TaskHandle, TaskSpec};
+use cdrs_tokio::authenticators::NoneAuthenticatorProvider;
+use cdrs_tokio::cluster::session::{Session, SessionBuilder, TcpSessionBuilder};
+use cdrs_tokio::cluster::{NodeTcpConfigBuilder, TcpConnectionManager};
+use cdrs_tokio::load_balancing::RoundRobinLoadBalancingStrategy;
+use cdrs_tokio::transport::TransportTcp;
+use cdrs_tokio::types::rows::Row;
+use cdrs_tokio::types::IntoRustByName;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+pub use super::{bootstrap, unique};
+
+pub type Cql = Session<
+    TransportTcp,
+    TcpConnectionManager,
+    RoundRobinLoadBalancingStrategy<TransportTcp, TcpConnectionManager>,
+>;
+
+pub fn cql_host() -> String {
+    std::env::var("CASSANDRA_CONTACT_POINTS")
+        .unwrap_or_else(|_| "127.0.0.1".into())
+        .split(',')
+        .next()
+        .unwrap_or("127.0.0.1")
+        .trim()
+        .to_string()
+}
+pub fn cql_port() -> String {
+    std::env::var("CASSANDRA_PORT").unwrap_or_else(|_| "9042".into())
+}
+pub async fn cql() -> Cql {
+    let config = NodeTcpConfigBuilder::new()
+        .with_contact_point(format!("{}:{}", cql_host(), cql_port()).into())
+        .with_authenticator_provider(Arc::new(NoneAuthenticatorProvider))
+        .build()
+        .await
+        .expect("a CQL server (run integration/stack.sh up, or set CASSANDRA_CONTACT_POINTS)");
+    TcpSessionBuilder::new(RoundRobinLoadBalancingStrategy::new(), config)
+        .build()
+        .await
+        .expect("CQL session")
+}
+
+pub async fn rows(session: &Cql, cql: &str) -> Vec<Row> {
+    session
+        .query(cql)
+        .await
+        .expect(cql)
+        .response_body()
+        .expect("body")
+        .into_rows()
+        .unwrap_or_default()
+}
+
+pub async fn count(session: &Cql, table: &str) -> i64 {
+    let rows = rows(session, &format!("SELECT count(*) FROM {table}")).await;
+    rows.first()
+        .and_then(|r| {
+            IntoRustByName::<i64>::get_by_name(r, "count")
+                .ok()
+                .flatten()
+        })
+        .unwrap_or(0)
+}
+
+/// A keyspace with the meter table of connectors/schema.cql.
+pub async fn meter_table(session: &Cql) -> String {
+    let ks = unique("e2e").replace('-', "_");
+    session
+        .query(format!("CREATE KEYSPACE {ks} WITH replication = {{'class': 'SimpleStrategy', 'replication_factor': 1}}"))
+        .await
+        .expect("create keyspace");
+    session
+        .query(format!(
+            "CREATE TABLE {ks}.meter_data (id uuid, timestamp timestamp, p_1 float, p_2 float, p_3 float, \
+             q_1 float, q_2 float, q_3 float, harm list<int>, PRIMARY KEY (id, timestamp))"
+        ))
+        .await
+        .expect("create table");
+    ks
+}
+
+/// The shipped meter connector config, pointed at `topic` and `keyspace`.
+pub fn meter_config(topic: &str, keyspace: &str) -> ConfigMap {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/connectors/meter.json"
+    ))
+    .expect("connectors/meter.json");
+    let json: serde_json::Value = serde_json::from_str(&text).expect("meter.json is JSON");
+    let mut config: ConfigMap = json["config"]
+        .as_object()
+        .expect("config object")
+        .iter()
+        .filter(|(k, _)| !k.starts_with("topic."))
+        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+        .collect();
+    let mapping = json["config"]["topic.meter.kafkapipeline.meter_data.mapping"]
+        .as_str()
+        .expect("mapping")
+        .to_string();
+    config.insert("topics".into(), topic.into());
+    config.insert("contactPoints".into(), cql_host());
+    config.insert("port".into(), cql_port());
+    config.insert(
+        format!("topic.{topic}.{keyspace}.meter_data.mapping"),
+        mapping,
+    );
+    config
+}
+
+pub fn worker() -> Arc<WorkerConfig> {
+    Arc::new(WorkerConfig {
+        bootstrap_servers: bootstrap(),
+        offset_flush_interval: Duration::from_millis(500),
+        ..WorkerConfig::default()
+    })
+}
+
+pub fn spawn_tasks(name: &str, config: &ConfigMap, tasks: u32) -> Vec<TaskHandle> {
+    let plugin = find_plugin("cassandra").expect("the cassandra plugin");
+    (0..tasks)
+        .map(|task_id| {
+            TaskHandle::spawn(TaskSpec {
+                connector: name.to_string(),
+                task_id,
+                tasks,
+                config: config.clone(),
+                worker: worker(),
+                plugin: plugin.clone(),
+                paused: false,
+            })
+        })
+        .collect()
+}
+
+pub fn committed_total(group: &str, topic: &str, partitions: i32) -> i64 {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap())
+        .set("group.id", group)
+        .create()
+        .expect("consumer");
+    let mut tpl = TopicPartitionList::new();
+    for p in 0..partitions {
+        tpl.add_partition(topic, p);
+    }
+    let committed = consumer
+        .committed_offsets(tpl, Duration::from_secs(10))
+        .expect("committed offsets");
+    committed
+        .elements()
+        .iter()
+        .map(|e| match e.offset() {
+            Offset::Offset(o) => o,
+            _ => 0,
+        })
+        .sum()
+}
+
+pub async fn wait_for_rows(session: &Cql, table: &str, expected: i64, tasks: &[TaskHandle]) {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let n = count(session, table).await;
+        if n >= expected {
+            assert_eq!(n, expected, "more rows than records in {table}");
+            return;
+        }
+        for t in tasks {
+            let s = t.status();
+            assert_ne!(s.state, State::Failed, "task failed: {:?}", s.trace);
+        }
+        assert!(
+            Instant::now() < deadline,
+            "only {n} of {expected} rows arrived in {table}; task states: {:?}",
+            tasks.iter().map(|t| t.status()).collect::<Vec<_>>()
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
