@@ -22,7 +22,7 @@ RUN_DIR="$STACK_DIR/bench"
 rm -rf "$RUN_DIR"; mkdir -p "$RUN_DIR"
 
 "$INTEGRATION_DIR/install.sh" >&2
-"$INTEGRATION_DIR/stack.sh" up >&2
+stack_up_for_this_script >&2
 "$INTEGRATION_DIR/stack.sh" schema >&2
 cd "$REPO_DIR"
 cargo build --quiet --release -p cassink
@@ -41,7 +41,7 @@ offset.flush.interval.ms=1000
 PROPS
 "$CASSINK" worker --config "$RUN_DIR/worker.properties" >"$RUN_DIR/worker.log" 2>&1 &
 worker=$!
-trap 'kill -TERM $worker 2>/dev/null || true; wait $worker 2>/dev/null || true; "$INTEGRATION_DIR/stack.sh" down >&2' EXIT
+trap 'kill -TERM $worker 2>/dev/null || true; wait $worker 2>/dev/null || true; stack_down_if_owned >&2' EXIT
 for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$REST_PORT/health" >/dev/null 2>&1 && break; sleep 0.2; done
 
 python3 - "$REPO_DIR/connectors/weather.json" "$topic" "$TASKS" "$CASSANDRA_CONTACT_POINTS" "$CASSANDRA_PORT" >"$RUN_DIR/connector.json" <<'PY'
@@ -76,7 +76,7 @@ done
 t1=$(date +%s.%N)
 ticks1=$(cpu_ticks)
 rss_kb=$(awk '/VmHWM/ {print $2}' "/proc/$worker/status")
-rows=$("$VENV/bin/cqlsh" "$CASSANDRA_CONTACT_POINTS" "$CASSANDRA_PORT" -e "SELECT count(*) FROM kafkapipeline.weatherreport" | awk 'NR==4 {print $1}')
+rows=$("$VENV/bin/cqlsh" "$CASSANDRA_CONTACT_POINTS" "$CASSANDRA_PORT" -e "SELECT count(*) FROM kafkapipeline.weatherreport" | awk '$1 ~ /^[0-9]+$/ {print $1; exit}')
 python3 - "$RECORDS" "$t0" "$t1" "$ticks0" "$ticks1" "$hz" "$rss_kb" "$rows" "$TASKS" "$PARTITIONS" <<'PY'
 import json, sys
 records, t0, t1, c0, c1, hz, rss, rows, tasks, parts = sys.argv[1:]

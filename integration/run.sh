@@ -23,7 +23,7 @@ RUN_DIR="$STACK_DIR/run"
 mkdir -p "$RUN_DIR"
 
 "$INTEGRATION_DIR/install.sh"
-"$INTEGRATION_DIR/stack.sh" up
+stack_up_for_this_script
 "$INTEGRATION_DIR/stack.sh" schema
 
 cd "$REPO_DIR"
@@ -40,7 +40,7 @@ offset.flush.interval.ms=5000
 PROPS
 "$CASSINK" worker --config "$RUN_DIR/worker.properties" >"$RUN_DIR/worker.log" 2>&1 &
 worker=$!
-cleanup() { kill -TERM "$worker" 2>/dev/null; wait "$worker" 2>/dev/null || true; "$INTEGRATION_DIR/stack.sh" down; }
+cleanup() { kill -TERM "$worker" 2>/dev/null; wait "$worker" 2>/dev/null || true; stack_down_if_owned; }
 trap cleanup EXIT
 for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$REST_PORT/health" >/dev/null 2>&1 && break; sleep 0.2; done
 

@@ -18,8 +18,8 @@ export STACK_SKIP
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
 "$INTEGRATION_DIR/install.sh"
-"$INTEGRATION_DIR/stack.sh" up
-trap '"$INTEGRATION_DIR/stack.sh" down' EXIT
+stack_up_for_this_script
+trap stack_down_if_owned EXIT
 
 cd "$REPO_DIR"
 log "unit and integration tests (cargo)"

@@ -61,9 +61,10 @@ enum Command {
         create_topic: bool,
         #[arg(long, default_value_t = 3)]
         partitions: i32,
-        /// Number of records (0 with --create-topic only creates the topic).
-        #[arg(long, default_value_t = 1000)]
-        count: u64,
+        /// Number of records (default: keep producing until stopped; 0 with --create-topic
+        /// only creates the topic).
+        #[arg(long)]
+        count: Option<u64>,
         /// At most this many records per second.
         #[arg(long)]
         rate: Option<u64>,
@@ -112,6 +113,7 @@ async fn run(command: Command, logs: logging::LogControl) -> anyhow::Result<()> 
             if create_topic {
                 produce::ensure_topic(&bootstrap, &topic, partitions).await?;
             }
+            let count = count.unwrap_or(u64::MAX);
             if count > 0 {
                 let sent =
                     produce::produce(&bootstrap, workload, &topic, count, rate, seed).await?;

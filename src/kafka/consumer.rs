@@ -5,7 +5,9 @@
 
 use crate::config::ConfigMap;
 use crate::worker::config::WorkerConfig;
-use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
+use crate::metrics::TaskMetrics;
+use rdkafka::consumer::{CommitMode, Consumer, ConsumerContext, StreamConsumer};
+use rdkafka::{ClientContext, Statistics};
 use rdkafka::error::KafkaError;
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use std::collections::BTreeMap;
@@ -44,6 +46,29 @@ impl ConsumerError {
     }
 }
 
+/// Reports each assigned partition's lag (high watermark minus the committed offset) from
+/// librdkafka's statistics, so no extra request reaches the broker.
+pub struct LagReporter {
+    metrics: TaskMetrics,
+}
+
+impl ClientContext for LagReporter {
+    fn stats(&self, statistics: Statistics) {
+        for (topic, t) in &statistics.topics {
+            for (id, p) in &t.partitions {
+                if *id >= 0 && p.hi_offset >= 0 && p.committed_offset >= 0 {
+                    self.metrics.set_lag(topic, *id, (p.hi_offset - p.committed_offset).max(0));
+                }
+            }
+        }
+    }
+}
+
+impl ConsumerContext for LagReporter {}
+
+/// The consumer type of a sink task.
+pub type TaskConsumer = StreamConsumer<LagReporter>;
+
 /// The consumer group a sink connector commits under, as Kafka Connect names it.
 pub fn group_id(connector: &str) -> String {
     format!("connect-{connector}")
@@ -67,9 +92,12 @@ pub fn client_config(worker: &WorkerConfig, group: &str) -> ClientConfig {
     cfg
 }
 
-pub fn create(worker: &WorkerConfig, group: &str) -> Result<StreamConsumer, ConsumerError> {
-    client_config(worker, group)
-        .create()
+pub fn create(worker: &WorkerConfig, group: &str, metrics: TaskMetrics) -> Result<TaskConsumer, ConsumerError> {
+    let mut config = client_config(worker, group);
+    let interval = worker.offset_flush_interval.as_millis().clamp(1000, 60_000).to_string();
+    config.set("statistics.interval.ms", interval);
+    config
+        .create_with_context(LagReporter { metrics })
         .map_err(|source| ConsumerError::Create {
             group: group.to_string(),
             source,
@@ -79,7 +107,7 @@ pub fn create(worker: &WorkerConfig, group: &str) -> Result<StreamConsumer, Cons
 /// Which topics a connector reads: `topics` (comma-separated) or `topics.regex` matched
 /// against the broker's topic list.
 pub fn resolve_topics(
-    consumer: &StreamConsumer,
+    consumer: &TaskConsumer,
     worker: &WorkerConfig,
     config: &ConfigMap,
 ) -> Result<Vec<String>, ConsumerError> {
@@ -117,7 +145,7 @@ pub fn resolve_topics(
 
 /// Every partition of `topics`, sorted by (topic, partition).
 pub fn partitions(
-    consumer: &StreamConsumer,
+    consumer: &TaskConsumer,
     worker: &WorkerConfig,
     topics: &[String],
 ) -> Result<Vec<(String, i32)>, ConsumerError> {
@@ -163,7 +191,7 @@ pub fn share(partitions: &[(String, i32)], task: u32, tasks: u32) -> Vec<(String
 /// (or the beginning when the group has none, as Connect's sink consumers do).
 /// Returns the starting offsets.
 pub fn assign(
-    consumer: &StreamConsumer,
+    consumer: &TaskConsumer,
     group: &str,
     share: &[(String, i32)],
 ) -> Result<BTreeMap<(String, i32), Offset>, ConsumerError> {
@@ -203,7 +231,7 @@ pub fn assign(
 
 /// Commits `next` (the offset of the next record to read, per partition) synchronously.
 pub fn commit(
-    consumer: &StreamConsumer,
+    consumer: &TaskConsumer,
     group: &str,
     next: &BTreeMap<(String, i32), i64>,
 ) -> Result<(), ConsumerError> {

@@ -9,11 +9,11 @@ use super::task::{Control, State, TaskSpec, TaskStatus};
 use super::tolerance::{Failure, Tolerance};
 use crate::connector::{SinkError, SinkTask, Stage, TaskContext};
 use crate::convert::{self, Converter, Part};
-use crate::kafka::consumer as kc;
+use crate::kafka::consumer::{self as kc, TaskConsumer};
 use crate::metrics::TaskMetrics;
 use crate::record::{Position, SinkRecord};
 use futures::StreamExt;
-use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::consumer::Consumer;
 use rdkafka::message::OwnedMessage;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -187,11 +187,11 @@ impl Runner {
     }
 
     /// Creates the consumer and assigns this task's share of partitions, retrying outages.
-    async fn assign(&mut self) -> Result<(StreamConsumer, Vec<(String, i32)>), Exit> {
+    async fn assign(&mut self) -> Result<(TaskConsumer, Vec<(String, i32)>), Exit> {
         let mut retry = Retry::new();
         loop {
             let attempt = tokio::task::block_in_place(|| -> Result<_, kc::ConsumerError> {
-                let consumer = kc::create(&self.spec.worker, &self.group)?;
+                let consumer = kc::create(&self.spec.worker, &self.group, self.metrics.clone())?;
                 let topics = kc::resolve_topics(&consumer, &self.spec.worker, &self.spec.config)?;
                 let all = kc::partitions(&consumer, &self.spec.worker, &topics)?;
                 let share = kc::share(&all, self.spec.task_id, self.spec.tasks);
@@ -247,7 +247,7 @@ impl Runner {
                     tracing::warn!(error = %e, "cannot pause/resume the consumer");
                 }
                 if paused {
-                    self.commit(&consumer, &share);
+                    self.commit(&consumer);
                 }
                 self.set(
                     if paused {
@@ -265,7 +265,7 @@ impl Runner {
                         break Ok(());
                     }
                 }
-                _ = flush.tick() => self.commit(&consumer, &share),
+                _ = flush.tick() => self.commit(&consumer),
                 chunk = stream.next(), if !paused => {
                     let Some(chunk) = chunk else { break Ok(()) };
                     if let Err(exit) = self.process(sink, &key_conv, &value_conv, chunk).await {
@@ -275,11 +275,11 @@ impl Runner {
             }
         };
         drop(stream);
-        self.commit(&consumer, &share);
+        self.commit(&consumer);
         result
     }
 
-    fn commit(&mut self, consumer: &StreamConsumer, share: &[(String, i32)]) {
+    fn commit(&mut self, consumer: &TaskConsumer) {
         if self.acked != self.committed {
             match tokio::task::block_in_place(|| kc::commit(consumer, &self.group, &self.acked)) {
                 Ok(()) => {
@@ -292,19 +292,6 @@ impl Runner {
                 }
                 // Not fatal: the next flush tries again; a crash meanwhile only replays.
                 Err(e) => tracing::warn!(error = %e, "offset commit failed"),
-            }
-        }
-        for (topic, partition) in share {
-            if let Ok((_, high)) = tokio::task::block_in_place(|| {
-                consumer.fetch_watermarks(topic, *partition, Duration::from_millis(500))
-            }) {
-                let next = self
-                    .committed
-                    .get(&(topic.clone(), *partition))
-                    .copied()
-                    .unwrap_or(0);
-                self.metrics
-                    .set_lag(topic, *partition, (high - next).max(0));
             }
         }
     }

@@ -1,0 +1,321 @@
+"""The docker compose stack, checked without a Docker engine (integration/compose/check.py).
+
+The shipped docker-compose.yml, Dockerfile and .dockerignore must pass every check; each check
+must reject a document broken in the way it guards against. `docker compose config` runs when
+a compose v2 CLI is available (integration/compose/get-compose.sh caches one) and is skipped
+otherwise.
+"""
+from __future__ import annotations
+
+import copy
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+_spec = importlib.util.spec_from_file_location("compose_check", ROOT / "integration/compose/check.py")
+check = importlib.util.module_from_spec(_spec)
+sys.modules["compose_check"] = check  # dataclasses look their module up by name
+_spec.loader.exec_module(check)
+
+COMPOSE = ROOT / "docker-compose.yml"
+
+
+@pytest.fixture(scope="module")
+def shipped() -> dict:
+    doc, missing = check.load_compose(COMPOSE)
+    assert missing == []
+    return doc
+
+
+@pytest.fixture
+def doc(shipped) -> dict:
+    return copy.deepcopy(shipped)
+
+
+def problems(doc: dict, root: Path = ROOT) -> list[str]:
+    report = check.Report()
+    check.check_document(doc, root, report)
+    return report.problems
+
+
+# ---- the shipped stack -------------------------------------------------------------------
+
+def test_shipped_stack_passes_every_static_check():
+    report = check.run_all(COMPOSE, ROOT, cli=False)
+    assert report.problems == [], "\n".join(report.problems)
+
+
+def test_shipped_stack_has_the_expected_shape(shipped):
+    svcs = shipped["services"]
+    for name in ("zookeeper", "kafka", "schema-registry", "cassandra", "cassandra-init",
+                 "kafka-manager", "kafka-manager-init", "cassink", "connectors-init",
+                 "producer-tweets", "producer-weather", "producer-meter"):
+        assert name in svcs, name
+    assert svcs["kafka"]["environment"]["KAFKA_ZOOKEEPER_CONNECT"] == "zookeeper:2181"
+    assert svcs["cassink"]["environment"]["CONNECT_BOOTSTRAP_SERVERS"] == "kafka:9092"
+    assert svcs["connectors-init"]["depends_on"]["cassink"]["condition"] == "service_healthy"
+    assert "8083:8083" in svcs["cassink"]["ports"]
+    assert "9000:9000" in svcs["kafka-manager"]["ports"]
+    assert all(svcs[s].get("profiles") == ["avro"]
+               for s in ("producer-meter-avro", "connectors-init-avro"))
+
+
+def test_check_script_exit_codes(tmp_path):
+    broken = tmp_path / "docker-compose.yml"
+    broken.write_text("services:\n  a:\n    image: busybox\n    depends_on: [nope]\n")
+    r = subprocess.run([sys.executable, str(ROOT / "integration/compose/check.py"),
+                        "--no-cli", "--compose", str(broken)], capture_output=True, text=True)
+    assert r.returncode == 1, r.stdout
+    assert "depends on nope, which is not a service" in r.stdout
+    assert "image busybox is not pinned" in r.stdout
+
+
+# ---- each check rejects what it guards against --------------------------------------------
+
+def test_schema_rejects_a_malformed_document(doc):
+    doc["services"]["kafka"]["ports"] = 29092
+    doc["services"]["cassink"]["depends_on"]["kafka"]["condition"] = "service_ready"
+    doc["servcies"] = {}
+    found = problems(doc)
+    assert any(p.startswith("schema: services/kafka/ports") for p in found), found
+    assert any("service_ready" in p for p in found), found
+    assert any("servcies" in p for p in found), found
+
+
+def _svc(doc, name):
+    return doc["services"][name]
+
+
+MUTATIONS = {
+    "missing depends_on target": (
+        lambda d: _svc(d, "cassink")["depends_on"].update({"kafak": {"condition": "service_started"}}),
+        "depends on kafak, which is not a service"),
+    "service_healthy without a health check": (
+        lambda d: _svc(d, "kafka").pop("healthcheck"),
+        "waits for kafka to be healthy, but kafka has no health check"),
+    "service_healthy on a disabled health check": (
+        lambda d: _svc(d, "producer-meter").update(
+            {"depends_on": {"producer-tweets": {"condition": "service_healthy"}}}),
+        "producer-tweets has no health check"),
+    "completion of a service that restarts": (
+        lambda d: _svc(d, "cassandra-init").update({"restart": "always"}),
+        "waits for cassandra-init to complete, but cassandra-init restarts"),
+    "dependency only in a profile": (
+        lambda d: _svc(d, "producer-tweets")["depends_on"].update(
+            {"producer-meter-avro": {"condition": "service_started"}}),
+        "depends on producer-meter-avro, which only runs with profile(s) ['avro']"),
+    "dependency cycle": (
+        lambda d: _svc(d, "kafka")["depends_on"].update({"cassink": {"condition": "service_started"}}),
+        "cycle:"),
+    "host port clash": (
+        lambda d: _svc(d, "kafka-manager")["ports"].append("8083:9001"),
+        "host port 8083/tcp is published by both"),
+    "unknown worker key": (
+        lambda d: _svc(d, "cassink")["environment"].update({"CONNECT_BOOTSTRAP_SERVER": "kafka:9092"}),
+        "CONNECT_BOOTSTRAP_SERVER -> bootstrap.server, which the worker does not know"),
+    "non-CONNECT variable on the worker": (
+        lambda d: _svc(d, "cassink")["environment"].update({"KAFKA_BOOTSTRAP": "kafka:9092"}),
+        "KAFKA_BOOTSTRAP is not a worker setting"),
+    "bootstrap host that is no service": (
+        lambda d: _svc(d, "cassink")["environment"].update({"CONNECT_BOOTSTRAP_SERVERS": "broker:9092"}),
+        "bootstrap host broker is not a service"),
+    "state dir off the volume": (
+        lambda d: _svc(d, "cassink").pop("volumes"),
+        "state dir /var/lib/cassink is not on a volume"),
+    "REST port not published": (
+        lambda d: _svc(d, "cassink")["environment"].update({"CONNECT_REST_PORT": "8084"}),
+        "REST port 8084 is not the container side"),
+    "unknown produce flag": (
+        lambda d: _svc(d, "producer-tweets").update(
+            {"command": ["cassink", "produce", "tweets", "--bootstrap", "kafka:9092", "--rat", "10"]}),
+        "`cassink produce` has no flag --rat"),
+    "unknown workload": (
+        lambda d: _svc(d, "producer-tweets").update({"command": ["cassink", "produce", "tweet"]}),
+        "`cassink produce` needs a workload"),
+    "variable an init script never reads": (
+        lambda d: _svc(d, "connectors-init")["environment"].update({"CONNECT_URL": "x"}),
+        "CONNECT_URL is set but /compose/connectors-init.sh never reads it"),
+    "variable the schema script never reads": (
+        lambda d: _svc(d, "cassandra-init")["environment"].update({"CQLSH_HOST": "cassandra"}),
+        "CQLSH_HOST is set but /compose/cassandra-init.sh never reads it"),
+    "unpinned image (latest)": (
+        lambda d: _svc(d, "cassandra").update({"image": "cassandra:latest"}),
+        "image cassandra:latest is not pinned"),
+    "unpinned image (no tag)": (
+        lambda d: _svc(d, "zookeeper").update({"image": "confluentinc/cp-zookeeper"}),
+        "image confluentinc/cp-zookeeper is not pinned"),
+    "local image pulled": (
+        lambda d: _svc(d, "producer-meter").update({"pull_policy": "always"}),
+        "would pull cassink:local"),
+    "missing bind mount source": (
+        lambda d: _svc(d, "cassandra-init")["volumes"].append("./compose/nope.cql:/schema/nope.cql:ro"),
+        "bind mount source ./compose/nope.cql does not exist"),
+    "connector file that does not exist": (
+        lambda d: _svc(d, "connectors-init")["command"].append("/connectors/nope.json"),
+        "/connectors/nope.json maps to"),
+    "script with no mount": (
+        lambda d: _svc(d, "kafka-manager-init").pop("volumes"),
+        "/compose/kafka-manager-init.sh is used but no bind mount provides it"),
+    "shipped connector left out": (
+        lambda d: _svc(d, "connectors-init")["command"].remove("/connectors/meter.json"),
+        "connectors/meter.json is not loaded by any init service"),
+    "missing build context": (
+        lambda d: _svc(d, "cassink").update({"build": {"context": "./nope"}}),
+        "build context"),
+    "undeclared volume": (
+        lambda d: _svc(d, "kafka")["volumes"].append("kafka-logs:/var/log/kafka"),
+        "volume kafka-logs is not declared"),
+    "declared volume never used": (
+        lambda d: d["volumes"].update({"spare": None}),
+        "volume spare is declared but never mounted"),
+    "service off the network": (
+        lambda d: _svc(d, "schema-registry").pop("networks"),
+        "schema-registry: not attached"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MUTATIONS))
+def test_check_rejects(doc, case):
+    mutate, expected = MUTATIONS[case]
+    mutate(doc)
+    found = problems(doc)
+    assert any(expected in p for p in found), f"{case}: expected {expected!r} in {found}"
+
+
+def test_variable_without_default_is_reported(tmp_path):
+    f = tmp_path / "c.yml"
+    f.write_text("services:\n  a:\n    image: ${A_IMAGE}\n  b:\n    image: ${B_IMAGE:-x:1}\n")
+    doc, missing = check.load_compose(f)
+    assert missing == ["A_IMAGE"]
+    assert doc["services"]["b"]["image"] == "x:1"
+    doc, missing = check.load_compose(f, {"A_IMAGE": "y:2"})
+    assert missing == [] and doc["services"]["a"]["image"] == "y:2"
+
+
+def test_connect_env_follows_the_confluent_convention():
+    # The same cases as src/worker/config.rs env_follows_confluent_convention.
+    assert check.connect_env_key("CONNECT_BOOTSTRAP_SERVERS") == "bootstrap.servers"
+    assert check.connect_env_key("CONNECT_CONSUMER_MAX__POLL__RECORDS") == "consumer.max_poll_records"
+    assert check.connect_env_key("CONNECT_FOO___BAR") == "foo-bar"
+
+
+def test_worker_keys_come_from_the_worker_source():
+    report = check.Report()
+    keys, prefixes = check.worker_keys(ROOT, report)
+    assert report.notes == [], report.notes
+    assert "bootstrap.servers" in keys and "state.dir" in keys
+    assert "consumer." in prefixes
+
+
+# ---- Dockerfile and .dockerignore ---------------------------------------------------------
+
+def test_shipped_dockerfile_passes():
+    report = check.Report()
+    check.check_dockerfile(ROOT / "Dockerfile", report)
+    assert report.problems == [], report.problems
+
+
+GOOD_DOCKERFILE = """\
+FROM rust:1-bookworm AS builder
+RUN cargo build --release
+FROM debian:bookworm-slim
+COPY --from=builder /out/cassink /usr/local/bin/cassink
+USER cassink
+HEALTHCHECK CMD curl -fsS localhost:8083/health
+CMD ["cassink", "worker"]
+"""
+
+
+@pytest.mark.parametrize("old,new,expected", [
+    ("USER cassink\n", "", "runs as root (no USER)"),
+    ("USER cassink\n", "USER root\n", "runs as root (USER root)"),
+    ("USER cassink\n", "USER 0:0\n", "runs as root (USER 0:0)"),
+    ("HEALTHCHECK CMD curl -fsS localhost:8083/health\n", "", "no HEALTHCHECK"),
+    ("HEALTHCHECK CMD curl -fsS localhost:8083/health\n", "HEALTHCHECK NONE\n", "no HEALTHCHECK"),
+    ("--from=builder", "--from=build", "COPY --from=build names no stage"),
+    ("FROM debian:bookworm-slim", "FROM debian", "FROM debian is not pinned"),
+    ('CMD ["cassink", "worker"]\n', "", "no CMD or ENTRYPOINT"),
+])
+def test_dockerfile_check_rejects(tmp_path, old, new, expected):
+    df = tmp_path / "Dockerfile"
+    df.write_text(GOOD_DOCKERFILE)
+    report = check.Report()
+    check.check_dockerfile(df, report)
+    assert report.problems == []
+    df.write_text(GOOD_DOCKERFILE.replace(old, new))
+    check.check_dockerfile(df, report)
+    assert any(expected in p for p in report.problems), report.problems
+
+
+def test_single_stage_dockerfile_is_rejected(tmp_path):
+    df = tmp_path / "Dockerfile"
+    df.write_text("FROM rust:1-bookworm\nUSER nobody\nHEALTHCHECK CMD true\nCMD [\"x\"]\n")
+    report = check.Report()
+    check.check_dockerfile(df, report)
+    assert any("not multi-stage" in p for p in report.problems), report.problems
+
+
+def test_dockerignore_matching():
+    pats = ["*", "!src/", "!integration/cqlmem/", "**/target/"]
+    ex = check.dockerignore_excludes
+    assert ex(pats, "README.md")
+    assert ex(pats, "integration/stack.sh")
+    assert not ex(pats, "src/main.rs")
+    assert not ex(pats, "integration/cqlmem/src/main.rs")
+    assert ex(pats, "integration/cqlmem/target/x")
+    assert ex(pats, "target/release/cassink")
+    assert not ex(["target"], "src/target.rs")
+    assert ex(["**/*.pyc"], "a/b/c.pyc") and ex(["**/*.pyc"], "c.pyc")
+
+
+def test_dockerignore_must_let_workspace_members_in(tmp_path):
+    for rel in ("Cargo.toml", "Cargo.lock", "src/main.rs", "crates/x/Cargo.toml", "crates/x/src/lib.rs"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("")
+    (tmp_path / "Cargo.toml").write_text('[workspace]\nmembers = [".", "crates/x"]\n')
+    (tmp_path / ".dockerignore").write_text("*\n!Cargo.toml\n!Cargo.lock\n!src/\n")
+    report = check.Report()
+    check.check_dockerignore(tmp_path, report)
+    assert any("crates/x/Cargo.toml is excluded" in p for p in report.problems), report.problems
+    (tmp_path / ".dockerignore").write_text("*\n!Cargo.toml\n!Cargo.lock\n!src/\n!crates/\n")
+    report = check.Report()
+    check.check_dockerignore(tmp_path, report)
+    assert report.problems == [], report.problems
+
+
+def test_shipped_dockerignore_passes():
+    report = check.Report()
+    check.check_dockerignore(ROOT, report)
+    assert report.problems == [], report.problems
+
+
+# ---- docker compose config (needs a compose v2 CLI, not an engine) -------------------------
+
+@pytest.fixture(scope="module")
+def compose_cli():
+    cli = check.compose_cli()
+    if cli is None:
+        pytest.skip("no compose v2 CLI (docker compose plugin, DOCKER_COMPOSE_BIN, or "
+                    "integration/compose/get-compose.sh)")
+    return cli
+
+
+def test_compose_cli_accepts_the_shipped_stack(compose_cli):
+    report = check.Report()
+    assert check.check_cli(COMPOSE, ROOT, report, cli=compose_cli)
+    assert report.problems == [], report.problems
+
+
+def test_compose_cli_rejects_a_broken_stack(compose_cli, tmp_path):
+    broken = tmp_path / "docker-compose.yml"
+    broken.write_text(COMPOSE.read_text().replace(
+        "      cassandra-init:\n        condition: service_completed_successfully\n    command: [\"cassink\", \"worker\"]",
+        "      cassandra-initt:\n        condition: service_completed_successfully\n    command: [\"cassink\", \"worker\"]"))
+    assert broken.read_text() != COMPOSE.read_text()
+    report = check.Report()
+    check.check_cli(broken, ROOT, report, cli=compose_cli)
+    assert any("cassandra-initt" in p for p in report.problems), report.problems
