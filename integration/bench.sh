@@ -61,6 +61,12 @@ hz=$(getconf CLK_TCK)
 ticks0=$(cpu_ticks)
 t0=$(date +%s.%N)
 curl -fsS -X POST -H 'Content-Type: application/json' --data @"$RUN_DIR/connector.json" "http://127.0.0.1:$REST_PORT/connectors" >/dev/null
+# BENCH_PROFILE=FILE records a CPU profile of the worker (perf, software clock) for its first
+# BENCH_PROFILE_SECONDS (default 10) of ingestion.
+if [ -n "${BENCH_PROFILE:-}" ]; then
+  perf record -e cpu-clock -F 999 -g -p "$worker" -o "$BENCH_PROFILE" -- sleep "${BENCH_PROFILE_SECONDS:-10}" >/dev/null 2>&1 &
+  profiler=$!
+fi
 
 # Done when the committed offsets cover every record (written and acknowledged).
 committed() {
@@ -74,6 +80,7 @@ while [ "$(committed)" -lt "$RECORDS" ]; do
   sleep 0.5
 done
 t1=$(date +%s.%N)
+if [ -n "${profiler:-}" ]; then wait "$profiler" || true; fi
 ticks1=$(cpu_ticks)
 rss_kb=$(awk '/VmHWM/ {print $2}' "/proc/$worker/status")
 rows=$("$VENV/bin/cqlsh" "$CASSANDRA_CONTACT_POINTS" "$CASSANDRA_PORT" -e "SELECT count(*) FROM kafkapipeline.weatherreport" | awk '$1 ~ /^[0-9]+$/ {print $1; exit}')

@@ -1,6 +1,11 @@
 //! The `cassink` command: parse arguments, load the worker config, run the worker.
 
 use anyhow::Context;
+
+/// mimalloc: the worker allocates many small, short-lived values per record.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use cassink::config::ConfigMap;
 use cassink::logging::{self, LogFormat};
 use cassink::produce::{self, Workload};
@@ -72,6 +77,17 @@ enum Command {
         bootstrap: String,
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// Record format: plain JSON, or Avro registered in the schema registry.
+        #[arg(long, value_enum, default_value_t = produce::Format::Json)]
+        format: produce::Format,
+        /// Schema registry for --format avro.
+        #[arg(
+            long,
+            alias = "schema-registry-url",
+            env = "SCHEMA_REGISTRY_URL",
+            default_value = "http://127.0.0.1:8081"
+        )]
+        schema_registry: String,
     },
 }
 
@@ -108,6 +124,8 @@ async fn run(command: Command, logs: logging::LogControl) -> anyhow::Result<()> 
             rate,
             bootstrap,
             seed,
+            format,
+            schema_registry,
         } => {
             let topic = topic.unwrap_or_else(|| workload.topic().to_string());
             if create_topic {
@@ -115,8 +133,18 @@ async fn run(command: Command, logs: logging::LogControl) -> anyhow::Result<()> 
             }
             let count = count.unwrap_or(u64::MAX);
             if count > 0 {
-                let sent =
-                    produce::produce(&bootstrap, workload, &topic, count, rate, seed).await?;
+                let sent = match format {
+                    produce::Format::Json => {
+                        produce::produce(&bootstrap, workload, &topic, count, rate, seed).await?
+                    }
+                    produce::Format::Avro => {
+                        let registry = schema_registry.as_str();
+                        produce::produce_avro(
+                            &bootstrap, registry, workload, &topic, count, rate, seed,
+                        )
+                        .await?
+                    }
+                };
                 tracing::info!(topic = %topic, sent, "produced");
             }
             return Ok(());

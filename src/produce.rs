@@ -1,6 +1,10 @@
 //! Sample producers for the three reference pipelines (tweets, weather reports, smart-meter
-//! readings): realistic synthetic JSON records, produced with rdkafka. The same generators
+//! readings): realistic synthetic records, produced with rdkafka as JSON or, through a schema
+//! registry, as Confluent Avro ([`avro`]). The same generators
 //! drive the local run, the integration tests and the bench.
+
+pub mod avro;
+pub use avro::{produce_avro, Format};
 
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};

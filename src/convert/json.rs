@@ -131,6 +131,75 @@ impl<'de> Visitor<'de> for JsonVisitor {
     }
 }
 
+/// Schemaless JSON parsed straight into [`Value`] (no intermediate tree): the hot path of
+/// `schemas.enable=false`. Same shapes as [`Json::into_value`]; a duplicate key keeps its
+/// first position and its last value.
+struct SchemalessValue(Value);
+
+impl<'de> Deserialize<'de> for SchemalessValue {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer
+            .deserialize_any(SchemalessVisitor)
+            .map(SchemalessValue)
+    }
+}
+
+struct SchemalessVisitor;
+
+impl<'de> Visitor<'de> for SchemalessVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Boolean(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::Int64(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(i64::try_from(v).map_or(Value::Float64(v as f64), Value::Int64))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(Value::Float64(v))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
+        while let Some(SchemalessValue(item)) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Value::Array(items))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut fields: Vec<(Value, Value)> =
+            Vec::with_capacity(map.size_hint().unwrap_or(8).min(256));
+        while let Some(key) = map.next_key::<String>()? {
+            let SchemalessValue(value) = map.next_value()?;
+            match fields
+                .iter_mut()
+                .find(|(k, _)| matches!(k, Value::String(s) if *s == key))
+            {
+                Some(slot) => slot.1 = value,
+                None => fields.push((Value::String(key), value)),
+            }
+        }
+        Ok(Value::Map(fields))
+    }
+}
+
 /// Kafka Connect's `JsonConverter`.
 #[derive(Debug, Clone)]
 pub struct JsonConverter {
@@ -161,14 +230,17 @@ impl JsonConverter {
                 Ok(Some(Value::Null))
             };
         }
-        let json = Json::parse(data).map_err(|e| {
+        let failed = |e: String| {
             ConvertError::permanent(format!(
                 "Converting byte[] to Kafka Connect data failed due to serialization error: {e}"
             ))
-        })?;
+        };
         if !self.schemas_enable {
-            return Ok(Some(json.into_value()));
+            return serde_json::from_slice::<SchemalessValue>(data)
+                .map(|v| Some(v.0))
+                .map_err(|e| failed(e.to_string()));
         }
+        let json = Json::parse(data).map_err(failed)?;
         json_schema::convert_envelope(json)
             .map(Some)
             .map_err(|e| ConvertError::permanent(e.to_string()))

@@ -1,13 +1,16 @@
 //! Converters: Kafka bytes -> the Connect-like [`Value`] model, as Kafka Connect's converters
-//! do (`JsonConverter`, `StringConverter`, `ByteArrayConverter`; Avro in its own module).
+//! do (`JsonConverter`, `StringConverter`, `ByteArrayConverter`, and the Confluent
+//! `AvroConverter` with its schema registry in [`avro`]).
 //! A converter knows no table.
 
+pub mod avro;
 pub mod bytes;
 pub mod json;
 pub mod json_schema;
 pub mod string;
 
 pub use self::bytes::ByteArrayConverter;
+pub use avro::AvroConverter;
 pub use json::JsonConverter;
 pub use json_schema::DecimalFormat;
 pub use string::{Encoding, StringConverter};
@@ -75,7 +78,7 @@ impl Part {
     }
 }
 
-/// Avro's class name: reserved for the Avro converter (schema registry), not built here yet.
+/// The Confluent Avro converter's class name.
 pub const AVRO_CLASS: &str = "io.confluent.connect.avro.AvroConverter";
 /// Connect's default header converter; headers are read as strings until it is implemented.
 pub const SIMPLE_HEADER_CLASS: &str = "org.apache.kafka.connect.storage.SimpleHeaderConverter";
@@ -85,7 +88,8 @@ pub const SIMPLE_HEADER_CLASS: &str = "org.apache.kafka.connect.storage.SimpleHe
 ///
 /// Classes: `JsonConverter` (`schemas.enable`, default true; `decimal.format` BASE64|NUMERIC),
 /// `StringConverter` (`encoding`, also read as `converter.encoding`; default UTF8) and
-/// `ByteArrayConverter`, by full Connect class name or short name. A missing
+/// `ByteArrayConverter`, by full Connect class name or short name, and Confluent's
+/// `AvroConverter` (`schema.registry.url` and the keys of [`avro::AvroSettings`]). A missing
 /// `header.converter` (and `SimpleHeaderConverter`) reads headers as UTF-8 strings.
 pub fn build(part: Part, config: &ConfigMap) -> Result<Arc<dyn Converter>, ConverterConfigError> {
     let prefix = part.prefix();
@@ -145,19 +149,17 @@ pub fn build(part: Part, config: &ConfigMap) -> Result<Arc<dyn Converter>, Conve
     if bytes::CLASS_NAMES.contains(&class) {
         return Ok(Arc::new(ByteArrayConverter));
     }
-    if class == AVRO_CLASS || class == "AvroConverter" {
-        return Err(error(
-            prefix.into(),
-            format!("{class} is not supported yet; use JsonConverter, StringConverter or ByteArrayConverter"),
-        ));
+    if avro::CLASS_NAMES.contains(&class) {
+        return Ok(Arc::new(AvroConverter::from_config(part, config)?));
     }
     Err(error(
         prefix.into(),
         format!(
-            "unknown converter class {class:?}; known: {}, {}, {}",
+            "unknown converter class {class:?}; known: {}, {}, {}, {}",
             json::CLASS_NAMES[0],
             string::CLASS_NAMES[0],
-            bytes::CLASS_NAMES[0]
+            bytes::CLASS_NAMES[0],
+            AVRO_CLASS
         ),
     ))
 }

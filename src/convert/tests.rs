@@ -84,11 +84,16 @@ fn config_errors_name_the_key() {
     )
     .err()
     .unwrap();
-    assert_eq!(e.key, "value.converter");
-    assert!(
-        e.message.contains("AvroConverter is not supported yet"),
-        "{e}"
-    );
+    assert_eq!(e.key, "value.converter.schema.registry.url");
+    assert!(e.message.contains("schema registry URL"), "{e}");
+    assert!(build(
+        Part::Key,
+        &config(&[
+            ("key.converter", "AvroConverter"),
+            ("key.converter.schema.registry.url", "http://127.0.0.1:1"),
+        ]),
+    )
+    .is_ok());
     let e = build(
         Part::Key,
         &config(&[

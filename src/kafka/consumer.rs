@@ -4,12 +4,12 @@
 //! killed with -9 never leaves partitions stuck with a dead group member.
 
 use crate::config::ConfigMap;
-use crate::worker::config::WorkerConfig;
 use crate::metrics::TaskMetrics;
+use crate::worker::config::WorkerConfig;
 use rdkafka::consumer::{CommitMode, Consumer, ConsumerContext, StreamConsumer};
-use rdkafka::{ClientContext, Statistics};
 use rdkafka::error::KafkaError;
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+use rdkafka::{ClientContext, Statistics};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -57,7 +57,8 @@ impl ClientContext for LagReporter {
         for (topic, t) in &statistics.topics {
             for (id, p) in &t.partitions {
                 if *id >= 0 && p.hi_offset >= 0 && p.committed_offset >= 0 {
-                    self.metrics.set_lag(topic, *id, (p.hi_offset - p.committed_offset).max(0));
+                    self.metrics
+                        .set_lag(topic, *id, (p.hi_offset - p.committed_offset).max(0));
                 }
             }
         }
@@ -92,9 +93,17 @@ pub fn client_config(worker: &WorkerConfig, group: &str) -> ClientConfig {
     cfg
 }
 
-pub fn create(worker: &WorkerConfig, group: &str, metrics: TaskMetrics) -> Result<TaskConsumer, ConsumerError> {
+pub fn create(
+    worker: &WorkerConfig,
+    group: &str,
+    metrics: TaskMetrics,
+) -> Result<TaskConsumer, ConsumerError> {
     let mut config = client_config(worker, group);
-    let interval = worker.offset_flush_interval.as_millis().clamp(1000, 60_000).to_string();
+    let interval = worker
+        .offset_flush_interval
+        .as_millis()
+        .clamp(1000, 60_000)
+        .to_string();
     config.set("statistics.interval.ms", interval);
     config
         .create_with_context(LagReporter { metrics })

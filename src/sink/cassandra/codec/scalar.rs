@@ -25,7 +25,7 @@ pub fn encode(value: &Value, ty: &CqlType, settings: &CodecSettings) -> Result<V
             .to_vec(),
         CqlType::VarInt => number(value, settings)?.to_integer()?.to_signed_bytes_be(),
         CqlType::Float => float(value, settings)?.to_be_bytes().to_vec(),
-        CqlType::Double => number(value, settings)?.to_f64().to_be_bytes().to_vec(),
+        CqlType::Double => double(value, settings)?.to_be_bytes().to_vec(),
         CqlType::Decimal => {
             let (unscaled, scale) = number(value, settings)?.to_decimal()?;
             let mut out = scale.to_be_bytes().to_vec();
@@ -96,11 +96,22 @@ fn integer<T: TryFrom<i128>>(
     T::try_from(wide).map_err(|_| format!("it is out of range for {name}"))
 }
 
+/// A number as `f64`, without the general (big-number) path for the common shapes.
+fn double(value: &Value, settings: &CodecSettings) -> Result<f64, String> {
+    Ok(match value {
+        Value::Float64(f) => *f,
+        Value::Float32(f) => f64::from(*f),
+        Value::Int64(i) => *i as f64,
+        Value::Int32(i) => f64::from(*i),
+        other => number(other, settings)?.to_f64(),
+    })
+}
+
 fn float(value: &Value, settings: &CodecSettings) -> Result<f32, String> {
     if let Value::Float32(f) = value {
         return Ok(*f);
     }
-    let wide = number(value, settings)?.to_f64();
+    let wide = double(value, settings)?;
     let narrow = wide as f32;
     if wide.is_finite() && narrow.is_infinite() {
         return Err("it is out of range for float".into());
