@@ -55,6 +55,8 @@ enum Command {
         #[arg(required = true)]
         connectors: Vec<PathBuf>,
     },
+    /// Print the connector configuration reference (markdown) generated from the typed definitions.
+    ConfigReference,
     /// Produce sample records for one of the reference pipelines (tweets, weather, meter).
     Produce {
         workload: Workload,
@@ -147,6 +149,10 @@ async fn run(command: Command, logs: logging::LogControl) -> anyhow::Result<()> 
                 };
                 tracing::info!(topic = %topic, sent, "produced");
             }
+            return Ok(());
+        }
+        Command::ConfigReference => {
+            print!("{}", cassink::config::reference::connector_reference());
             return Ok(());
         }
         Command::Worker { config } => (config, Vec::new()),

@@ -155,3 +155,42 @@ async fn a_record_the_table_cannot_take_fails_the_task_with_a_trace_and_no_commi
         "committed up to, not past, the bad record"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_custom_query_binds_mapped_fields_by_marker_name() {
+    let session = cql().await;
+    let keyspace = meter_table(&session).await;
+    session
+        .query(format!("CREATE TABLE {keyspace}.readings (meter uuid, at timestamp, power float, PRIMARY KEY (meter, at))"))
+        .await
+        .expect("create table");
+    let topic = unique("meterq");
+    produce::ensure_topic(&bootstrap(), &topic, 2)
+        .await
+        .expect("create topic");
+    produce::produce(&bootstrap(), Workload::Meter, &topic, 200, None, 9)
+        .await
+        .expect("produce");
+
+    let mut config = meter_config(&topic, &keyspace);
+    let prefix = format!("topic.{topic}.{keyspace}.meter_data");
+    config.insert(
+        format!("{prefix}.mapping"),
+        "id=value.id, timestamp=value.timestamp, p_1=value.P_1".into(),
+    );
+    config.insert(format!("{prefix}.deletesEnabled"), "false".into());
+    config.insert(
+        format!("{prefix}.query"),
+        format!("INSERT INTO {keyspace}.readings (meter, at, power) VALUES (:id, :timestamp, :p_1) USING TTL 3600"),
+    );
+    let tasks = spawn_tasks(&unique("query-sink"), &config, 2);
+    wait_for_rows(&session, &format!("{keyspace}.readings"), 200, &tasks).await;
+    for t in tasks {
+        t.stop(Duration::from_secs(30)).await;
+    }
+    assert_eq!(
+        count(&session, &format!("{keyspace}.meter_data")).await,
+        0,
+        "the generated INSERT is not used"
+    );
+}

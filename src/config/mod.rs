@@ -2,6 +2,8 @@
 //! parses, validates, documents (`GET /connector-plugins/{p}/config`) and reports errors
 //! (`PUT .../config/validate`, 400s on create).
 
+pub mod reference;
+
 use serde::Serialize;
 use std::collections::BTreeMap;
 

@@ -2,6 +2,7 @@
 
 pub mod codec;
 pub mod config;
+pub mod custom_query;
 pub mod mapping;
 pub mod schema;
 pub mod session;

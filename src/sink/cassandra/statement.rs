@@ -26,6 +26,8 @@ pub struct Plan {
     /// `DELETE ... WHERE pk` when deletes are possible (mapping covers every column).
     pub delete: Option<String>,
     pub counter: bool,
+    /// A user's `.query`: values are bound in marker order, nothing appended.
+    pub custom: bool,
 }
 
 /// What a record becomes for one table.
@@ -114,6 +116,7 @@ pub fn plan(table: &TableConfig, schema: &TableSchema) -> Result<Plan, String> {
         insert,
         delete,
         counter,
+        custom: false,
     })
 }
 
@@ -204,6 +207,9 @@ pub fn bind(
             table,
             "the record is a tombstone (null value) but deletes are not possible: set deletesEnabled=true and map every column of the table",
         ));
+    }
+    if plan.custom {
+        return Ok(Write::Upsert(values));
     }
     if plan.counter {
         let mut ordered: Vec<Bound> = plan

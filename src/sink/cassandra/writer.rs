@@ -6,6 +6,7 @@
 
 use super::codec::CodecSettings;
 use super::config::{SinkConfig, TableConfig};
+use super::custom_query;
 use super::schema;
 use super::session::{classify, connect, CqlSession};
 use super::statement::{bind, plan, Plan, Write};
@@ -64,19 +65,21 @@ impl CassandraSinkTask {
         let mut by_topic: HashMap<String, Vec<usize>> = HashMap::new();
         let mut codecs: HashMap<String, Arc<CodecSettings>> = HashMap::new();
         for table in &config.tables {
-            if table.query.is_some() {
-                return Err(SinkError::permanent(
-                    "ConfigException",
-                    format!(
-                        "topic.{}.{}.query: custom queries are not supported by cassink yet",
-                        table.topic,
-                        table.name()
-                    ),
-                ));
-            }
-            let schema = schema::read_table(&session, &table.keyspace, &table.table).await?;
-            let plan =
-                plan(table, &schema).map_err(|e| SinkError::permanent("ConfigException", e))?;
+            let plan = match &table.query {
+                Some(query) => {
+                    let raw = session
+                        .prepare_raw(query)
+                        .await
+                        .map_err(|e| classify(&e, &format!("preparing {query}")))?;
+                    custom_query::plan(table, query, &raw.metadata)
+                        .map_err(|e| SinkError::permanent("ConfigException", e))?
+                }
+                None => {
+                    let schema =
+                        schema::read_table(&session, &table.keyspace, &table.table).await?;
+                    plan(table, &schema).map_err(|e| SinkError::permanent("ConfigException", e))?
+                }
+            };
             let insert = session
                 .prepare(&plan.insert)
                 .await
