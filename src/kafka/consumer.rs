@@ -6,6 +6,7 @@
 use crate::config::ConfigMap;
 use crate::metrics::TaskMetrics;
 use crate::worker::config::WorkerConfig;
+use crate::worker::security::overrides::client_overrides;
 use rdkafka::consumer::{CommitMode, Consumer, ConsumerContext, StreamConsumer};
 use rdkafka::error::KafkaError;
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
@@ -76,14 +77,23 @@ pub fn group_id(connector: &str) -> String {
 }
 
 /// librdkafka settings for a task consumer: worker `consumer.*` passthrough, then the
-/// settings sink checkpointing depends on (which nothing may override).
-pub fn client_config(worker: &WorkerConfig, group: &str) -> ClientConfig {
+/// connector's `consumer.override.*` keys the worker's override policy allows (`connector`
+/// is the task config), then the settings sink checkpointing depends on (which nothing may
+/// override).
+pub fn client_config(worker: &WorkerConfig, group: &str, connector: &ConfigMap) -> ClientConfig {
     let mut cfg = ClientConfig::new();
     cfg.set("bootstrap.servers", &worker.bootstrap_servers);
     cfg.set("auto.offset.reset", "earliest");
     cfg.set("fetch.wait.max.ms", "100");
-    cfg.set("queued.max.messages.kbytes", "32768");
+    // Bounded prefetch: memory must not grow with the backlog (librdkafka defaults to 100k
+    // messages and 64 MB per partition).
+    cfg.set("queued.max.messages.kbytes", "16384");
+    cfg.set("queued.min.messages", "5000");
     for (k, v) in &worker.consumer {
+        cfg.set(k, v);
+    }
+    let policy = &worker.override_policy;
+    for (k, v) in client_overrides(policy, connector, "consumer.override.") {
         cfg.set(k, v);
     }
     cfg.set("group.id", group);
@@ -96,9 +106,10 @@ pub fn client_config(worker: &WorkerConfig, group: &str) -> ClientConfig {
 pub fn create(
     worker: &WorkerConfig,
     group: &str,
+    connector: &ConfigMap,
     metrics: TaskMetrics,
 ) -> Result<TaskConsumer, ConsumerError> {
-    let mut config = client_config(worker, group);
+    let mut config = client_config(worker, group, connector);
     let interval = worker
         .offset_flush_interval
         .as_millis()

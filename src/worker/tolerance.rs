@@ -49,7 +49,7 @@ impl Tolerance {
             max_delay: get("errors.retry.delay.max.ms")
                 .and_then(|v| v.parse::<u64>().ok())
                 .map(Duration::from_millis)
-                .unwrap_or(Duration::from_secs(60)),
+                .unwrap_or(Duration::from_secs(10)),
             log_enabled: get("errors.log.enable")
                 .and_then(|v| parse_bool(&v))
                 .unwrap_or(false),

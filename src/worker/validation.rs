@@ -6,12 +6,16 @@ use crate::config::{
     parse_list, ConfigDef, ConfigKey, ConfigMap, ConfigType, ConfigValue, Importance,
 };
 use crate::connector::{find_plugin, plugins, SinkConnector};
+use crate::worker::security::overrides::OverridePolicy;
+use crate::worker::security::secrets::{self, HIDDEN};
 use serde::Serialize;
 use std::sync::{Arc, LazyLock};
 
 const TRANSFORMS: &str = "Transforms";
 const PREDICATES: &str = "Predicates";
 const ERRORS: &str = "Error Handling";
+/// Longest connector name accepted (it becomes a file name in `state.dir`).
+const MAX_NAME_CHARS: usize = 255;
 
 static FRAMEWORK: LazyLock<ConfigDef> = LazyLock::new(|| {
     use ConfigType::*;
@@ -58,8 +62,8 @@ static FRAMEWORK: LazyLock<ConfigDef> = LazyLock::new(|| {
         ConfigKey::new("errors.retry.timeout", Long, "Maximum duration in milliseconds a failed operation is retried; 0 for no retries, -1 for infinite.")
             .default("0")
             .group(ERRORS),
-        ConfigKey::new("errors.retry.delay.max.ms", Long, "Maximum duration in milliseconds between consecutive retries.")
-            .default("60000")
+        ConfigKey::new("errors.retry.delay.max.ms", Long, "Maximum duration in milliseconds between consecutive retries of a transient failure (Kafka Connect's default is 60000; cassink's 10000 so a task resumes within seconds of an outage ending).")
+            .default("10000")
             .group(ERRORS),
         ConfigKey::new("errors.tolerance", String, "none: an error fails the task; all: problematic records are skipped (and sent to the dead letter queue when configured).")
             .default("none")
@@ -173,9 +177,52 @@ pub fn plugin_for(config: &ConfigMap) -> Option<Arc<dyn SinkConnector>> {
     config.get("connector.class").and_then(|c| find_plugin(c))
 }
 
-/// Validates the framework keys and, when `connector.class` names a known plugin, the
-/// plugin keys. `class_name` is reported as `name` (the plugin the request was about).
+/// [`validate_with`] under the default override policy (`None`).
 pub fn validate(config: &ConfigMap) -> ConfigInfos {
+    validate_with(config, &OverridePolicy::default())
+}
+
+/// Validates the framework keys, the client overrides against the worker's `policy` and,
+/// when `connector.class` names a known plugin, the plugin keys. Secret values are echoed as
+/// `[hidden]`, in values and in error messages.
+pub fn validate_with(config: &ConfigMap, policy: &OverridePolicy) -> ConfigInfos {
+    let mut infos = validate_keys(config);
+    for (key, error) in policy.violations(config) {
+        let order = infos.configs.len() as i32 + 1;
+        let value = ConfigValue::new(&key, config.get(&key).cloned()).with_error(error.to_string());
+        infos.configs.push(ConfigInfo {
+            definition: ConfigKeyInfo::undocumented(&key, order),
+            value,
+        });
+    }
+    mask_secrets(&mut infos, config);
+    infos.error_count = infos.configs.iter().map(|c| c.value.errors.len()).sum();
+    infos
+}
+
+/// Replaces secret values (by name or PASSWORD type) with `[hidden]`, in values and errors.
+fn mask_secrets(infos: &mut ConfigInfos, config: &ConfigMap) {
+    let mut hidden: Vec<&str> = secrets::secret_values(config);
+    for c in &infos.configs {
+        if c.definition.ty == ConfigType::Password {
+            if let Some(v) = config.get(&c.value.name).filter(|v| !v.is_empty()) {
+                hidden.push(v);
+            }
+        }
+    }
+    hidden.sort_by_key(|v| std::cmp::Reverse(v.len()));
+    for c in &mut infos.configs {
+        let secret = secrets::is_secret_typed(&c.value.name, Some(c.definition.ty));
+        if secret && c.value.value.as_deref().is_some_and(|v| !v.is_empty()) {
+            c.value.value = Some(HIDDEN.to_string());
+        }
+        for e in &mut c.value.errors {
+            *e = secrets::redact_values(e, &hidden);
+        }
+    }
+}
+
+fn validate_keys(config: &ConfigMap) -> ConfigInfos {
     let def = framework_def();
     let mut values = def.validate(config);
     apply_framework_rules(config, &mut values);
@@ -244,11 +291,23 @@ fn apply_framework_rules(config: &ConfigMap, values: &mut [ConfigValue]) {
     if let Some(name) = config.get("name") {
         if name.trim().is_empty() {
             add_error(values, "name", "Connector name must not be empty".into());
-        } else if name.contains('/') {
+        } else if name.contains('/') || name.contains('\\') {
             add_error(
                 values,
                 "name",
-                format!("Connector name {name:?} must not contain '/'"),
+                format!("Connector name {name:?} must not contain '/' or '\\'"),
+            );
+        } else if name.contains("..") {
+            add_error(
+                values,
+                "name",
+                format!("Connector name {name:?} must not contain '..'"),
+            );
+        } else if name.chars().count() > MAX_NAME_CHARS {
+            add_error(
+                values,
+                "name",
+                format!("Connector name must be at most {MAX_NAME_CHARS} characters"),
             );
         } else if name.chars().any(char::is_control) {
             add_error(

@@ -14,6 +14,7 @@ use cdrs_tokio::error::Error as CdrsError;
 use cdrs_tokio::frame::message_error::ErrorType;
 use cdrs_tokio::load_balancing::node_distance_evaluator::TopologyAwareNodeDistanceEvaluator;
 use cdrs_tokio::load_balancing::RoundRobinLoadBalancingStrategy;
+use cdrs_tokio::retry::FallthroughRetryPolicy;
 use cdrs_tokio::transport::TransportTcp;
 use std::sync::Arc;
 use std::time::Duration;
@@ -70,7 +71,10 @@ pub async fn connect(config: &SinkConfig) -> Result<CqlSession, SinkError> {
         .build();
     let mut builder = TcpSessionBuilder::new(RoundRobinLoadBalancingStrategy::new(), node_config)
         .with_compression(compression)
-        .with_connection_pool_config(pool);
+        .with_connection_pool_config(pool)
+        // The runner retries with backoff and needs the server's own error to classify it:
+        // the default policy turns Unavailable into "No nodes available in query plan!".
+        .with_retry_policy(Box::new(FallthroughRetryPolicy));
     if let Some(dc) = &config.local_dc {
         builder = builder.with_node_distance_evaluator(Box::new(
             TopologyAwareNodeDistanceEvaluator::new(dc.clone()),

@@ -37,6 +37,9 @@ pub struct CassandraSinkTask {
     config: SinkConfig,
     tables: Vec<Arc<Table>>,
     by_topic: HashMap<String, Vec<usize>>,
+    /// A write failed below the CQL level (connection lost, no node left in the driver's query
+    /// plan): the driver may never bring its node back up, so the next put starts a new session.
+    reconnect: bool,
 }
 
 fn consistency(level: &str) -> Consistency {
@@ -130,6 +133,7 @@ impl CassandraSinkTask {
             config,
             tables,
             by_topic,
+            reconnect: false,
         })
     }
 }
@@ -163,6 +167,10 @@ enum GroupResult {
 #[async_trait]
 impl SinkTask for CassandraSinkTask {
     async fn put(&mut self, records: &[SinkRecord]) -> Result<Vec<RecordFailure>, SinkError> {
+        if self.reconnect {
+            tracing::info!(connector = %self.ctx.connector, task = self.ctx.task, "reconnecting to Cassandra");
+            *self = CassandraSinkTask::start(self.ctx.clone(), self.config.clone()).await?;
+        }
         let now = chrono::Utc::now().timestamp_micros();
         let mut failures = Vec::new();
         // Group by (table, partition key), keeping record order inside a group.
@@ -232,7 +240,10 @@ impl SinkTask for CassandraSinkTask {
             match r {
                 GroupResult::Done(f) => failures.extend(f),
                 // Nothing of this put can be assumed written: the runtime puts it again.
-                GroupResult::Transient(e) => return Err(e),
+                GroupResult::Transient(e) => {
+                    self.reconnect = e.kind == "DriverException";
+                    return Err(e);
+                }
             }
         }
         failures.sort_by_key(|f| f.index);

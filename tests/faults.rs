@@ -1,0 +1,643 @@
+//! "Nothing lost, nothing stuck" (issue 6): a real `cassink worker` process is killed, signalled
+//! and starved of Cassandra and Kafka while it ingests meter readings, and the tables and the
+//! committed offsets of group `connect-<name>` are checked record by record afterwards.
+//!
+//! Faults only ever hit servers the test owns: an in-process cqlmem on ephemeral ports (its
+//! admin fault controls) and, for the broker restart, a private tansu. Kafka otherwise comes
+//! from KAFKA_BOOTSTRAP (default 127.0.0.1:9092). With `CASSINK_EXTERNAL_CASSANDRA=1` the
+//! tables live in the Cassandra named by CASSANDRA_CONTACT_POINTS / CASSANDRA_PORT and the
+//! scenarios that need cqlmem fault controls skip themselves.
+//!
+//! Each scenario prints one JSON line of figures (`cargo test --test faults -- --nocapture`).
+//! `CASSINK_FAULTS_SEED` replays the random kill points of a run; `CASSINK_FAULTS_WORKER_LOG`
+//! sets the worker's RUST_LOG (e.g. `info,cdrs_tokio=debug`); `CASSINK_TEST_SHOW_LOGS=1` prints
+//! the tail of the worker log after each scenario.
+
+#[path = "faults/harness.rs"]
+mod harness;
+
+use cassink::produce::{self, Rng};
+use harness::*;
+use serde_json::json;
+use std::collections::HashSet;
+use std::time::{Duration, Instant};
+
+fn seed() -> u64 {
+    std::env::var("CASSINK_FAULTS_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos() as u64)
+                .unwrap_or(1)
+        })
+}
+
+/// Waits until `table` holds `expected` rows (never more), failing early when a task fails.
+async fn wait_rows(
+    counter: &mut Counter<'_>,
+    worker: &Worker,
+    name: &str,
+    expected: i64,
+    within: Duration,
+) -> Duration {
+    let started = Instant::now();
+    loop {
+        let n = counter.count().await;
+        assert!(n <= expected, "{n} rows for {expected} records");
+        if n == expected {
+            return started.elapsed();
+        }
+        let tasks = worker.tasks(name).await.unwrap_or_default();
+        assert!(
+            tasks.iter().all(|(s, _)| s != "FAILED"),
+            "a task failed: {tasks:?}"
+        );
+        assert!(
+            started.elapsed() < within,
+            "only {n} of {expected} rows after {within:?}; tasks: {tasks:?}\n{}",
+            worker.log_tail(30)
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+/// Scenario 1: the worker is killed with SIGKILL at random points (0.5-2 s after it came up)
+/// at least ten times while it ingests 100k readings, and restarted on the same state dir each
+/// time. At every kill, the committed offsets never exceed the rows written (a crash may replay,
+/// never lose); at the end the table holds exactly the 100k readings with their values and the
+/// group has committed exactly 100k offsets.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_ten_times_during_ingest_loses_nothing() {
+    const RECORDS: u64 = 100_000;
+    const PARTITIONS: i32 = 6;
+    const KILLS: usize = 10;
+    /// Slow enough that the kills all land while records are still arriving.
+    const RATE: u64 = 4_000;
+    const DATA_SEED: u64 = 6;
+    let kill_seed = seed();
+    let kafka = bootstrap();
+    let cql = Cassandra::for_test().await;
+    let session = cql.session().await;
+    let ks = cql.meter_table(&session, "flt_kill").await;
+    let table = format!("{ks}.meter_data");
+    let topic = unique("flt-kill");
+    produce::ensure_topic(&kafka, &topic, PARTITIONS)
+        .await
+        .expect("create topic");
+    let dir = tempfile::tempdir().unwrap();
+    let mut worker = Worker::start(dir.path(), &kafka).await;
+    let name = unique("kill9");
+    let group = format!("connect-{name}");
+    worker
+        .create_connector(&name, &meter_connector(&topic, &ks, &cql, 3, &[]))
+        .await;
+    let began = Instant::now();
+    let producer = produce_in_background(&kafka, &topic, RECORDS, Some(RATE), DATA_SEED);
+
+    let mut rng = Rng::new(kill_seed);
+    let mut counter = Counter::new(&cql, &table);
+    let mut kills = Vec::new();
+    let mut replayed = 0i64;
+    let mut progress_after_restart = Vec::new();
+    let mut restarted_at = Instant::now();
+    while kills.len() < KILLS {
+        let window = Duration::from_millis(500 + rng.below(1500));
+        let rows_before = counter.count().await;
+        let up = Instant::now();
+        let mut progressed = None;
+        while up.elapsed() < window {
+            tokio::time::sleep(Duration::from_millis(100).min(window - up.elapsed())).await;
+            if progressed.is_none() && counter.count().await > rows_before {
+                progressed = Some(restarted_at.elapsed());
+            }
+        }
+        worker.kill9();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let rows = counter.count().await;
+        let offsets = committed(&kafka, &group, &topic, PARTITIONS)
+            .await
+            .expect("committed offsets");
+        let committed: i64 = offsets.iter().sum();
+        assert!(
+            committed <= rows,
+            "kill {}: offsets {offsets:?} ({committed}) committed but only {rows} rows written: \
+             records were skipped",
+            kills.len() + 1
+        );
+        assert!(
+            (rows as u64) < RECORDS,
+            "kill {} came after the ingest finished ({rows} rows): lower RATE",
+            kills.len() + 1
+        );
+        replayed += rows - committed;
+        if let Some(p) = progressed {
+            progress_after_restart.push(ms(p));
+        }
+        kills.push(json!({"after_ms": ms(window), "rows": rows, "committed": committed}));
+        worker.spawn();
+        restarted_at = Instant::now();
+        worker.wait_ready().await;
+    }
+    let last_restart = Instant::now();
+    let sent = producer.await.expect("producer");
+    wait_rows(
+        &mut counter,
+        &worker,
+        &name,
+        RECORDS as i64,
+        Duration::from_secs(180),
+    )
+    .await;
+    let drained = last_restart.elapsed();
+    let ingest = began.elapsed();
+    let committed = wait_committed(&kafka, &group, &topic, PARTITIONS, RECORDS as i64).await;
+    assert_eq!(
+        committed, RECORDS as i64,
+        "committed offsets after the last restart"
+    );
+    assert_eq!(records_in(&kafka, &topic, PARTITIONS).await, RECORDS as i64);
+
+    let stored = meter_rows(&session, &table).await;
+    let (missing, extra, wrong) = compare_meter(&stored, RECORDS, DATA_SEED);
+    assert_eq!(
+        (missing, extra, wrong),
+        (0, 0, 0),
+        "(missing, extra, wrong values) among {} stored rows",
+        stored.len()
+    );
+    let tasks = worker.tasks(&name).await.unwrap_or_default();
+    assert!(tasks.iter().all(|(s, _)| s == "RUNNING"), "{tasks:?}");
+    let (exit, _) = worker.terminate(Duration::from_secs(30));
+    assert!(exit.success(), "exit status {exit}");
+
+    progress_after_restart.sort_unstable();
+    report(
+        "sigkill_ten_times_during_ingest_loses_nothing",
+        json!({
+            "records_sent": sent,
+            "rows_found": stored.len(),
+            "committed": committed,
+            "kills": kills.len(),
+            "duplicates_replayed": replayed,
+            "dlq": 0,
+            "restart_to_first_write_ms_median": progress_after_restart.get(progress_after_restart.len() / 2),
+            "restart_to_first_write_ms_max": progress_after_restart.last(),
+            "all_rows_after_last_restart_ms": ms(drained),
+            "ingest_ms": ms(ingest),
+            "kill_seed": kill_seed,
+            "kill_points": kills,
+        }),
+    );
+}
+
+/// Scenarios 2a/2b: the CQL server fails writes (or drops and refuses connections) for
+/// `phases` while records keep arriving. Tasks stay RUNNING with a trace naming the retry,
+/// recover on their own once the fault clears (same process, no task restart), nothing goes to
+/// the dead-letter queue although `errors.tolerance=all`, and every record lands.
+/// `named` are the error kinds the traces must name during the outage (the server's own error,
+/// not a driver paraphrase).
+async fn cql_outage(test: &str, phases: &[(&str, Duration)], named: &[&str]) {
+    if external_cassandra() {
+        println!("{test}: skipped: CASSINK_EXTERNAL_CASSANDRA=1 (no cqlmem fault controls)");
+        return;
+    }
+    const PARTITIONS: i32 = 2;
+    const TASKS: usize = 2;
+    const RATE: u64 = 200;
+    const LEAD: Duration = Duration::from_secs(5);
+    // The runner's backoff doubles up to errors.retry.delay.max.ms (60 s by default): after a
+    // 30 s outage the next attempt comes about 21 s after the fault cleared. Beyond this bound
+    // the task is stuck, not backing off.
+    const RECOVERY_BOUND: Duration = Duration::from_secs(90);
+    let outage: Duration = phases.iter().map(|(_, d)| *d).sum();
+    // Records keep coming before, during and after the outage.
+    let records = RATE * (LEAD + outage + LEAD).as_secs();
+    let kafka = bootstrap();
+    let cql = Cassandra::cqlmem().await;
+    let session = cql.session().await;
+    let ks = cql.meter_table(&session, "flt_cql").await;
+    drop(session);
+    let table = format!("{ks}.meter_data");
+    let topic = unique("flt-cql");
+    let dlq = format!("{topic}-dlq");
+    produce::ensure_topic(&kafka, &topic, PARTITIONS)
+        .await
+        .expect("create topic");
+    let dir = tempfile::tempdir().unwrap();
+    let mut worker = Worker::start(dir.path(), &kafka).await;
+    let pid = worker.pid();
+    let name = unique("cqlout");
+    let group = format!("connect-{name}");
+    let config = meter_connector(
+        &topic,
+        &ks,
+        &cql,
+        TASKS as u32,
+        &[
+            ("errors.tolerance", "all"),
+            ("errors.deadletterqueue.topic.name", &dlq),
+            ("errors.deadletterqueue.topic.replication.factor", "1"),
+        ],
+    );
+    worker.create_connector(&name, &config).await;
+    worker.wait_running(&name, TASKS).await;
+    let producer = produce_in_background(&kafka, &topic, records, Some(RATE), 2);
+    let mut counter = Counter::new(&cql, &table);
+    let started = Instant::now();
+    while counter.count().await < (RATE * 2) as i64 {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "no rows arrive"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let rows_at_fault = counter.count().await;
+
+    // The outage: each phase replaces the previous one (which is set to outlive its slot so
+    // there is no gap between them); the last one expires by itself.
+    let mut polls = 0;
+    let mut retry_polls = 0;
+    let mut kinds_seen = HashSet::new();
+    let mut trace_sample = None;
+    let fault_start = Instant::now();
+    for (i, (mode, d)) in phases.iter().enumerate() {
+        let last = i + 1 == phases.len();
+        let slot_start = Instant::now();
+        cql.fault(
+            mode,
+            if last {
+                *d
+            } else {
+                *d + Duration::from_secs(2)
+            },
+        )
+        .await;
+        while slot_start.elapsed() < *d {
+            tokio::time::sleep(Duration::from_millis(250)).await;
+            let Some(tasks) = worker.tasks(&name).await else {
+                continue;
+            };
+            polls += 1;
+            assert!(
+                tasks.iter().all(|(s, _)| s == "RUNNING"),
+                "during the outage ({mode}): {tasks:?}"
+            );
+            if !tasks.is_empty()
+                && tasks
+                    .iter()
+                    .all(|(_, t)| t.as_deref().is_some_and(|t| t.contains("retrying")))
+            {
+                retry_polls += 1;
+                for (_, t) in &tasks {
+                    let t = t.as_deref().unwrap_or_default();
+                    for kind in [
+                        "UnavailableException",
+                        "WriteTimeoutException",
+                        "DriverException",
+                        "DriverTimeoutException",
+                        "AllNodesFailedException",
+                    ] {
+                        if t.contains(kind) {
+                            kinds_seen.insert(kind);
+                        }
+                    }
+                    trace_sample.get_or_insert_with(|| t.to_string());
+                }
+            }
+        }
+    }
+    let fault_end = fault_start + outage;
+    let rows_at_end = counter.try_count().await;
+    assert!(
+        retry_polls > 0,
+        "no status during the {outage:?} outage showed every task retrying ({polls} polls)"
+    );
+    for kind in named {
+        assert!(
+            kinds_seen.contains(kind),
+            "no task trace named {kind} during the outage; seen: {kinds_seen:?}, e.g. {trace_sample:?}"
+        );
+    }
+
+    // Recovery: every task's trace clears (its first write after the outage succeeded).
+    let recovered = loop {
+        let tasks = worker.tasks(&name).await.unwrap_or_default();
+        assert!(tasks.iter().all(|(s, _)| s == "RUNNING"), "{tasks:?}");
+        if tasks.len() == TASKS && tasks.iter().all(|(_, t)| t.is_none()) {
+            break fault_end.elapsed();
+        }
+        assert!(
+            fault_end.elapsed() < RECOVERY_BOUND,
+            "tasks still retrying {RECOVERY_BOUND:?} after the fault cleared: {tasks:?}\n{}",
+            worker.log_tail(30)
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let sent = producer.await.expect("producer");
+    wait_rows(
+        &mut counter,
+        &worker,
+        &name,
+        records as i64,
+        Duration::from_secs(120),
+    )
+    .await;
+    let caught_up = fault_end.elapsed();
+    let committed = wait_committed(&kafka, &group, &topic, PARTITIONS, records as i64).await;
+    assert_eq!(committed, records as i64, "committed offsets");
+    let dead_lettered = records_in(&kafka, &dlq, 1).await;
+    assert_eq!(
+        dead_lettered, 0,
+        "an outage is retried, never dead-lettered"
+    );
+    assert!(worker.running(), "the worker process exited");
+    assert_eq!(worker.pid(), pid);
+    let log = worker.log_text();
+    let assignments = log.lines().filter(|l| l.contains("assigned")).count();
+    assert_eq!(
+        assignments,
+        TASKS,
+        "tasks were started again (log lines with 'assigned'):\n{}",
+        worker.log_tail(30)
+    );
+    let stored = meter_rows(&cql.session().await, &table).await;
+    assert_eq!(compare_meter(&stored, records, 2), (0, 0, 0));
+    let (exit, _) = worker.terminate(Duration::from_secs(30));
+    assert!(exit.success(), "exit status {exit}");
+
+    let mut kinds: Vec<_> = kinds_seen.into_iter().collect();
+    kinds.sort_unstable();
+    report(
+        test,
+        json!({
+            "records_sent": sent,
+            "rows_found": stored.len(),
+            "committed": committed,
+            "dlq": dead_lettered,
+            "faults": phases.iter().map(|(m, d)| json!({"mode": m, "ms": ms(*d)})).collect::<Vec<_>>(),
+            "rows_at_fault": rows_at_fault,
+            "rows_at_fault_end": rows_at_end,
+            "status_polls_during_outage": polls,
+            "polls_all_tasks_retrying": retry_polls,
+            "trace_kinds": kinds,
+            "trace_sample": trace_sample,
+            "recover_ms": ms(recovered),
+            "all_rows_after_fault_ms": ms(caught_up),
+        }),
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cql_unavailable_then_write_timeout_for_30s_is_retried_without_loss() {
+    cql_outage(
+        "cql_unavailable_then_write_timeout_for_30s_is_retried_without_loss",
+        &[
+            ("unavailable", Duration::from_secs(15)),
+            ("write_timeout", Duration::from_secs(15)),
+        ],
+        &["UnavailableException", "WriteTimeoutException"],
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cql_connections_dropped_and_refused_for_30s_are_retried_without_loss() {
+    cql_outage(
+        "cql_connections_dropped_and_refused_for_30s_are_retried_without_loss",
+        &[("drop", Duration::from_secs(30))],
+        &[],
+    )
+    .await;
+}
+
+/// Scenario 3: the broker (a private tansu; sqlite keeps its data) goes down mid-stream for a
+/// few seconds and comes back on the same port. The worker reconnects by itself and every
+/// record lands; the group commits every offset of the topic.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn broker_restart_mid_stream_loses_nothing() {
+    const RECORDS: u64 = 12_000;
+    const RATE: u64 = 1_000;
+    const PARTITIONS: i32 = 3;
+    const DOWN: Duration = Duration::from_secs(5);
+    let mut tansu = Tansu::start().await;
+    let kafka = tansu.bootstrap.clone();
+    let cql = Cassandra::for_test().await;
+    let session = cql.session().await;
+    let ks = cql.meter_table(&session, "flt_broker").await;
+    let table = format!("{ks}.meter_data");
+    let topic = unique("flt-broker");
+    produce::ensure_topic(&kafka, &topic, PARTITIONS)
+        .await
+        .expect("create topic");
+    let dir = tempfile::tempdir().unwrap();
+    let worker = Worker::start(dir.path(), &kafka).await;
+    let name = unique("brokerrestart");
+    let group = format!("connect-{name}");
+    worker
+        .create_connector(&name, &meter_connector(&topic, &ks, &cql, 3, &[]))
+        .await;
+    let producer = produce_through_outages(&kafka, &topic, RECORDS, RATE, 3);
+    let mut counter = Counter::new(&cql, &table);
+    let started = Instant::now();
+    while counter.count().await < 2_000 {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "no rows arrive"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    let stop_took = tansu.stop();
+    let rows_at_stop = counter.count().await;
+    let mut traces = HashSet::new();
+    let down = Instant::now();
+    while down.elapsed() < DOWN {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        for (state, trace) in worker.tasks(&name).await.unwrap_or_default() {
+            assert_ne!(state, "FAILED", "{trace:?}");
+            if let Some(t) = trace {
+                traces.insert(t);
+            }
+        }
+    }
+    let rows_while_down = counter.count().await;
+    tansu.start_again().await;
+    let up = Instant::now();
+    let resumed = loop {
+        if counter.count().await > rows_while_down {
+            break up.elapsed();
+        }
+        let tasks = worker.tasks(&name).await.unwrap_or_default();
+        assert!(tasks.iter().all(|(s, _)| s != "FAILED"), "{tasks:?}");
+        assert!(
+            up.elapsed() < Duration::from_secs(60),
+            "no new rows 60 s after the broker came back: {tasks:?}\n{}",
+            worker.log_tail(30)
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let resent = producer.await.expect("producer");
+    let drained = wait_rows(
+        &mut counter,
+        &worker,
+        &name,
+        RECORDS as i64,
+        Duration::from_secs(120),
+    )
+    .await;
+    // The producer may have resent a batch across the restart: the topic can hold duplicates
+    // (same key and value, so the same row); the group must commit all of it.
+    let in_topic = records_in(&kafka, &topic, PARTITIONS).await;
+    assert!(in_topic >= RECORDS as i64);
+    let committed = wait_committed(&kafka, &group, &topic, PARTITIONS, in_topic).await;
+    assert_eq!(committed, in_topic, "committed offsets");
+    let stored = meter_rows(&session, &table).await;
+    assert_eq!(compare_meter(&stored, RECORDS, 3), (0, 0, 0));
+    let tasks = worker.tasks(&name).await.unwrap_or_default();
+    assert!(
+        tasks.iter().all(|(s, t)| s == "RUNNING" && t.is_none()),
+        "{tasks:?}"
+    );
+
+    let mut traces: Vec<_> = traces.into_iter().collect();
+    traces.sort();
+    report(
+        "broker_restart_mid_stream_loses_nothing",
+        json!({
+            "records_sent": RECORDS,
+            "producer_failed_deliveries_resent": resent,
+            "records_in_topic": in_topic,
+            "rows_found": stored.len(),
+            "committed": committed,
+            "dlq": 0,
+            "broker_stop_ms": ms(stop_took),
+            "broker_down_ms": ms(DOWN),
+            "rows_at_stop": rows_at_stop,
+            "rows_while_down": rows_while_down,
+            "traces_while_down": traces,
+            "first_row_after_broker_up_ms": ms(resumed),
+            "all_rows_after_broker_up_ms": ms(resumed + drained),
+        }),
+    );
+}
+
+/// Scenario 4: SIGTERM while the tasks work through a backlog. The worker exits 0 within 10 s,
+/// having finished its in-flight writes and committed exactly what it wrote: every record below
+/// the committed offsets has its row and no record at or past them does, so the restarted
+/// worker replays nothing. Then it finishes the backlog.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_mid_ingest_commits_exactly_what_was_written() {
+    const RECORDS: u64 = 40_000;
+    const PARTITIONS: i32 = 6;
+    let kafka = bootstrap();
+    let cql = Cassandra::for_test().await;
+    let session = cql.session().await;
+    let ks = cql.meter_table(&session, "flt_term").await;
+    let table = format!("{ks}.meter_data");
+    let topic = unique("flt-term");
+    produce::ensure_topic(&kafka, &topic, PARTITIONS)
+        .await
+        .expect("create topic");
+    produce::produce(&kafka, produce::Workload::Meter, &topic, RECORDS, None, 4)
+        .await
+        .expect("produce");
+    let keys = topic_keys(&kafka, &topic, PARTITIONS).await;
+    assert_eq!(
+        keys.iter().map(Vec::len).sum::<usize>(),
+        RECORDS as usize,
+        "records in the topic"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut worker = Worker::start(dir.path(), &kafka).await;
+    let name = unique("sigterm");
+    let group = format!("connect-{name}");
+    worker
+        .create_connector(&name, &meter_connector(&topic, &ks, &cql, 3, &[]))
+        .await;
+    let mut counter = Counter::new(&cql, &table);
+    let started = Instant::now();
+    let rows_at_signal = loop {
+        let n = counter.count().await;
+        if n >= (RECORDS / 5) as i64 {
+            break n;
+        }
+        assert!(started.elapsed() < Duration::from_secs(120), "{n} rows");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let (exit, took) = worker.terminate(Duration::from_secs(10));
+    assert!(exit.success(), "exit status {exit}");
+
+    let offsets = committed(&kafka, &group, &topic, PARTITIONS)
+        .await
+        .expect("committed offsets");
+    let committed_at_exit: i64 = offsets.iter().sum();
+    let stored = meter_rows(&session, &table).await;
+    let rows_at_exit = stored.len() as i64;
+    assert!(
+        rows_at_exit < RECORDS as i64,
+        "the backlog was done before SIGTERM: raise RECORDS"
+    );
+    // Every record below the committed offset has its row (nothing skipped); none at or past
+    // it does (nothing written-but-uncommitted, so a restart replays nothing).
+    let (mut lost, mut uncommitted) = (0, 0);
+    for (p, records) in keys.iter().enumerate() {
+        for (offset, key) in records.iter().enumerate() {
+            let written = stored.contains_key(key);
+            if (offset as i64) < offsets[p] && !written {
+                lost += 1;
+            }
+            if (offset as i64) >= offsets[p] && written {
+                uncommitted += 1;
+            }
+        }
+    }
+    assert_eq!(
+        lost, 0,
+        "records below committed offsets {offsets:?} without a row"
+    );
+    assert_eq!(
+        uncommitted, 0,
+        "rows written but not committed at exit (offsets {offsets:?}): a restart replays them"
+    );
+    assert_eq!(committed_at_exit, rows_at_exit);
+
+    worker.spawn();
+    worker.wait_ready().await;
+    let restarted = Instant::now();
+    wait_rows(
+        &mut counter,
+        &worker,
+        &name,
+        RECORDS as i64,
+        Duration::from_secs(120),
+    )
+    .await;
+    let finished = restarted.elapsed();
+    let committed = wait_committed(&kafka, &group, &topic, PARTITIONS, RECORDS as i64).await;
+    assert_eq!(committed, RECORDS as i64);
+    let all = meter_rows(&session, &table).await;
+    assert_eq!(compare_meter(&all, RECORDS, 4), (0, 0, 0));
+    let (exit, took_idle) = worker.terminate(Duration::from_secs(10));
+    assert!(exit.success(), "exit status {exit}");
+
+    report(
+        "sigterm_mid_ingest_commits_exactly_what_was_written",
+        json!({
+            "records_sent": RECORDS,
+            "rows_found": all.len(),
+            "committed": committed,
+            "dlq": 0,
+            "rows_at_signal": rows_at_signal,
+            "rows_at_exit": rows_at_exit,
+            "committed_at_exit": committed_at_exit,
+            "written_not_committed_at_exit": uncommitted,
+            "duplicates_replayed": uncommitted,
+            "exit_ms": ms(took),
+            "exit_idle_ms": ms(took_idle),
+            "rest_after_restart_ms": ms(finished),
+        }),
+    );
+}

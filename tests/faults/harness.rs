@@ -1,0 +1,980 @@
+//! The machinery of the fault tests: an in-process cqlmem whose fault controls only this test
+//! touches, a private tansu broker that can be stopped and started again, a `cassink worker`
+//! child process that can be killed, and independent readers for rows (cdrs-tokio) and
+//! committed offsets (rdkafka).
+//!
+//! Nothing here injects a fault into the shared local stack: other tests run against it.
+
+use cassink::produce::{self, Workload};
+use cdrs_tokio::authenticators::NoneAuthenticatorProvider;
+use cdrs_tokio::cluster::session::{Session, SessionBuilder, TcpSessionBuilder};
+use cdrs_tokio::cluster::{NodeTcpConfigBuilder, TcpConnectionManager};
+use cdrs_tokio::load_balancing::RoundRobinLoadBalancingStrategy;
+use cdrs_tokio::transport::TransportTcp;
+use cdrs_tokio::types::rows::Row;
+use cdrs_tokio::types::{AsRustType, IntoRustByName};
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Number of meters the meter workload cycles through (see `produce::record`).
+pub const METERS: u64 = 50;
+
+pub fn bootstrap() -> String {
+    std::env::var("KAFKA_BOOTSTRAP").unwrap_or_else(|_| "127.0.0.1:9092".into())
+}
+
+/// A name no other test (or test run) uses; CQL-safe (lowercase, digits, underscores).
+pub fn unique(prefix: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    format!("{prefix}_{}_{}", std::process::id(), nanos % 1_000_000_000)
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("no free port")
+}
+
+/// The one-line JSON figures of a scenario, on stdout (`--nocapture` shows them).
+pub fn report(test: &str, mut figures: Value) {
+    figures["test"] = json!(test);
+    println!("{figures}");
+}
+
+pub fn ms(d: Duration) -> u64 {
+    d.as_millis() as u64
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cassandra: our own cqlmem, or the real Cassandra the environment names.
+
+pub type Cql = Session<
+    TransportTcp,
+    TcpConnectionManager,
+    RoundRobinLoadBalancingStrategy<TransportTcp, TcpConnectionManager>,
+>;
+
+/// True when `CASSANDRA_CONTACT_POINTS` names a real Cassandra (`CASSINK_EXTERNAL_CASSANDRA=1`):
+/// there are no cqlmem fault controls then.
+pub fn external_cassandra() -> bool {
+    std::env::var("CASSINK_EXTERNAL_CASSANDRA").is_ok_and(|v| v.trim() == "1")
+}
+
+/// The CQL server of one test.
+pub struct Cassandra {
+    pub host: String,
+    pub port: u16,
+    /// `http://addr` of the cqlmem admin endpoint when the server is ours.
+    pub admin: Option<String>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Cassandra {
+    /// A private in-process cqlmem, or the external Cassandra when the environment names one.
+    pub async fn for_test() -> Cassandra {
+        if external_cassandra() {
+            let host = std::env::var("CASSANDRA_CONTACT_POINTS")
+                .unwrap_or_else(|_| "127.0.0.1".into())
+                .split(',')
+                .next()
+                .unwrap_or("127.0.0.1")
+                .trim()
+                .to_string();
+            let port = std::env::var("CASSANDRA_PORT")
+                .ok()
+                .and_then(|p| p.parse().ok())
+                .unwrap_or(9042);
+            return Cassandra {
+                host,
+                port,
+                admin: None,
+                stop: None,
+            };
+        }
+        Self::cqlmem().await
+    }
+
+    /// A private cqlmem on ephemeral ports, served by the test's runtime.
+    pub async fn cqlmem() -> Cassandra {
+        let server = cqlmem::Server::bind(cqlmem::Config {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            admin: Some("127.0.0.1:0".parse().unwrap()),
+            data_dir: None,
+        })
+        .await
+        .expect("bind cqlmem");
+        let addr = server.local_addr().expect("cqlmem address");
+        let admin = server.admin_addr().expect("cqlmem admin address");
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(async move {
+            let _ = server
+                .run_until(async move {
+                    let _ = rx.await;
+                })
+                .await;
+        });
+        Cassandra {
+            host: addr.ip().to_string(),
+            port: addr.port(),
+            admin: Some(format!("http://{admin}")),
+            stop: Some(tx),
+        }
+    }
+
+    /// Sets a cqlmem fault (`refuse|drop|unavailable|write_timeout|overloaded`) for `duration`.
+    pub async fn fault(&self, mode: &str, duration: Duration) {
+        let admin = self
+            .admin
+            .as_ref()
+            .expect("fault controls need our own cqlmem");
+        let r = reqwest::Client::new()
+            .post(format!("{admin}/faults"))
+            .json(&json!({"mode": mode, "duration_ms": ms(duration)}))
+            .send()
+            .await
+            .expect("POST /faults");
+        assert!(
+            r.status().is_success(),
+            "POST /faults {mode}: {}",
+            r.status()
+        );
+    }
+
+    /// A cdrs-tokio session, retried for a while (the server may just have been faulted).
+    pub async fn session(&self) -> Cql {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            match self.try_session().await {
+                Ok(s) => return s,
+                Err(_) if Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(200)).await
+                }
+                Err(e) => panic!("no CQL session to {}:{}: {e}", self.host, self.port),
+            }
+        }
+    }
+
+    async fn try_session(&self) -> Result<Cql, String> {
+        let config = NodeTcpConfigBuilder::new()
+            .with_contact_point(format!("{}:{}", self.host, self.port).into())
+            .with_authenticator_provider(Arc::new(NoneAuthenticatorProvider))
+            .build()
+            .await
+            .map_err(|e| e.to_string())?;
+        let session = TcpSessionBuilder::new(RoundRobinLoadBalancingStrategy::new(), config)
+            .build()
+            .await
+            .map_err(|e| e.to_string())?;
+        // Prove the session works before handing it out.
+        session
+            .query("SELECT release_version FROM system.local")
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(session)
+    }
+
+    /// A keyspace holding the meter table of connectors/schema.cql.
+    pub async fn meter_table(&self, session: &Cql, prefix: &str) -> String {
+        let ks = unique(prefix);
+        exec(session, &format!("CREATE KEYSPACE {ks} WITH replication = {{'class': 'SimpleStrategy', 'replication_factor': 1}}")).await;
+        exec(
+            session,
+            &format!(
+                "CREATE TABLE {ks}.meter_data (id uuid, timestamp timestamp, p_1 float, p_2 float, \
+                 p_3 float, q_1 float, q_2 float, q_3 float, harm list<int>, PRIMARY KEY (id, timestamp))"
+            ),
+        )
+        .await;
+        ks
+    }
+}
+
+impl Drop for Cassandra {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+pub async fn exec(session: &Cql, cql: &str) {
+    session
+        .query(cql)
+        .await
+        .unwrap_or_else(|e| panic!("{cql}: {e}"));
+}
+
+pub async fn rows(session: &Cql, cql: &str) -> Result<Vec<Row>, String> {
+    let envelope = session.query(cql).await.map_err(|e| e.to_string())?;
+    let body = envelope.response_body().map_err(|e| e.to_string())?;
+    Ok(body.into_rows().unwrap_or_default())
+}
+
+pub async fn count(session: &Cql, table: &str) -> Result<i64, String> {
+    let rows = rows(session, &format!("SELECT count(*) FROM {table}")).await?;
+    Ok(rows
+        .first()
+        .and_then(|r| {
+            IntoRustByName::<i64>::get_by_name(r, "count")
+                .ok()
+                .flatten()
+        })
+        .unwrap_or(0))
+}
+
+/// Counts rows with a session that is rebuilt whenever a query fails (faults close sockets).
+pub struct Counter<'a> {
+    cassandra: &'a Cassandra,
+    session: Option<Cql>,
+    table: String,
+}
+
+impl<'a> Counter<'a> {
+    pub fn new(cassandra: &'a Cassandra, table: &str) -> Counter<'a> {
+        Counter {
+            cassandra,
+            session: None,
+            table: table.to_string(),
+        }
+    }
+
+    /// The row count now, or `None` when the server does not answer at the moment.
+    pub async fn try_count(&mut self) -> Option<i64> {
+        if self.session.is_none() {
+            self.session = self.cassandra.try_session().await.ok();
+        }
+        let session = self.session.as_ref()?;
+        match tokio::time::timeout(Duration::from_secs(5), count(session, &self.table)).await {
+            Ok(Ok(n)) => Some(n),
+            _ => {
+                self.session = None;
+                None
+            }
+        }
+    }
+
+    pub async fn count(&mut self) -> i64 {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(n) = self.try_count().await {
+                return n;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "cannot count rows of {}",
+                self.table
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+}
+
+/// One stored meter reading.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reading {
+    pub values: [f32; 6],
+    pub harm: Vec<i32>,
+    pub writetime: i64,
+}
+
+fn meter_id(meter: u64) -> uuid::Uuid {
+    uuid::Uuid::from_u64_pair(0x6d65_7465_7200_0000, meter)
+}
+
+/// Every row of a meter table, by (id, timestamp ms), read partition by partition.
+pub async fn meter_rows(session: &Cql, table: &str) -> HashMap<(uuid::Uuid, i64), Reading> {
+    let mut out = HashMap::new();
+    for meter in 0..METERS {
+        let id = meter_id(meter);
+        let cql = format!(
+            "SELECT id, timestamp, p_1, p_2, p_3, q_1, q_2, q_3, harm, writetime(p_1) AS wt \
+             FROM {table} WHERE id = {id}"
+        );
+        for row in rows(session, &cql)
+            .await
+            .unwrap_or_else(|e| panic!("{cql}: {e}"))
+        {
+            let id: uuid::Uuid = IntoRustByName::get_by_name(&row, "id")
+                .ok()
+                .flatten()
+                .expect("id");
+            let ts: i64 = IntoRustByName::get_by_name(&row, "timestamp")
+                .ok()
+                .flatten()
+                .expect("timestamp");
+            let mut values = [0f32; 6];
+            for (i, c) in ["p_1", "p_2", "p_3", "q_1", "q_2", "q_3"]
+                .iter()
+                .enumerate()
+            {
+                values[i] = IntoRustByName::<f32>::get_by_name(&row, c)
+                    .ok()
+                    .flatten()
+                    .unwrap_or(f32::NAN);
+            }
+            let harm: Option<cdrs_tokio::types::list::List> =
+                IntoRustByName::get_by_name(&row, "harm").ok().flatten();
+            let harm: Vec<i32> = harm
+                .and_then(|l| AsRustType::<Vec<i32>>::as_r_type(&l).ok())
+                .unwrap_or_default();
+            let writetime: i64 = IntoRustByName::get_by_name(&row, "wt")
+                .ok()
+                .flatten()
+                .unwrap_or(-1);
+            out.insert(
+                (id, ts),
+                Reading {
+                    values,
+                    harm,
+                    writetime,
+                },
+            );
+        }
+    }
+    out
+}
+
+/// Compares a meter table with the first `count` records the generator makes from `seed`.
+/// Returns (missing, extra, wrong values).
+pub fn compare_meter(
+    stored: &HashMap<(uuid::Uuid, i64), Reading>,
+    count: u64,
+    seed: u64,
+) -> (u64, u64, u64) {
+    let mut rng = produce::Rng::new(seed);
+    let (mut missing, mut wrong) = (0, 0);
+    for i in 0..count {
+        let (_, v) = produce::record(Workload::Meter, i, &mut rng);
+        let id: uuid::Uuid = v["id"].as_str().and_then(|s| s.parse().ok()).expect("id");
+        let ts = v["timestamp"].as_i64().expect("timestamp");
+        let Some(got) = stored.get(&(id, ts)) else {
+            missing += 1;
+            continue;
+        };
+        let same_values = ["P_1", "P_2", "P_3", "Q_1", "Q_2", "Q_3"]
+            .iter()
+            .zip(got.values)
+            .all(|(k, g)| (g as f64 - v[*k].as_f64().unwrap_or(f64::NAN)).abs() < 0.005);
+        let harm: Vec<i32> = v["HARM"]
+            .as_array()
+            .expect("HARM")
+            .iter()
+            .map(|h| h.as_i64().unwrap_or(-1) as i32)
+            .collect();
+        if !same_values || got.harm != harm {
+            wrong += 1;
+        }
+    }
+    let extra = (stored.len() as u64).saturating_sub(count - missing);
+    (missing, extra, wrong)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Kafka: committed offsets and high watermarks, read with a client of our own.
+
+fn consumer(bootstrap: &str, group: &str) -> BaseConsumer {
+    ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("group.id", group)
+        .set("enable.auto.commit", "false")
+        .create()
+        .expect("consumer")
+}
+
+/// The group's committed offset per partition (0 when none), or an error while the broker is
+/// unreachable.
+pub async fn committed(
+    bootstrap: &str,
+    group: &str,
+    topic: &str,
+    partitions: i32,
+) -> Result<Vec<i64>, String> {
+    let (bootstrap, group, topic) = (bootstrap.to_string(), group.to_string(), topic.to_string());
+    tokio::task::spawn_blocking(move || {
+        let c = consumer(&bootstrap, &group);
+        let mut tpl = TopicPartitionList::new();
+        for p in 0..partitions {
+            tpl.add_partition(&topic, p);
+        }
+        let got = c
+            .committed_offsets(tpl, Duration::from_secs(10))
+            .map_err(|e| e.to_string())?;
+        Ok(got
+            .elements()
+            .iter()
+            .map(|e| match e.offset() {
+                Offset::Offset(o) => o,
+                _ => 0,
+            })
+            .collect())
+    })
+    .await
+    .expect("committed offsets task")
+}
+
+pub async fn committed_total(bootstrap: &str, group: &str, topic: &str, partitions: i32) -> i64 {
+    committed(bootstrap, group, topic, partitions)
+        .await
+        .unwrap_or_else(|e| panic!("committed offsets of {group}: {e}"))
+        .iter()
+        .sum()
+}
+
+/// Polls until the group has committed `expected` records of `topic` in total.
+pub async fn wait_committed(
+    bootstrap: &str,
+    group: &str,
+    topic: &str,
+    partitions: i32,
+    expected: i64,
+) -> i64 {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let c = committed_total(bootstrap, group, topic, partitions).await;
+        if c >= expected || Instant::now() > deadline {
+            return c;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+/// Records in `topic` (sum of high watermarks; the topics here are never truncated).
+pub async fn records_in(bootstrap: &str, topic: &str, partitions: i32) -> i64 {
+    let (bootstrap, topic) = (bootstrap.to_string(), topic.to_string());
+    tokio::task::spawn_blocking(move || {
+        let c = consumer(&bootstrap, "cassink-faults-watermarks");
+        (0..partitions)
+            .map(|p| {
+                c.fetch_watermarks(&topic, p, Duration::from_secs(10))
+                    .map(|(_, high)| high)
+                    .unwrap_or_else(|e| panic!("watermarks of {topic}/{p}: {e}"))
+            })
+            .sum()
+    })
+    .await
+    .expect("watermarks task")
+}
+
+/// The (id, timestamp) of every meter record in `topic`, per partition in offset order.
+pub async fn topic_keys(
+    bootstrap: &str,
+    topic: &str,
+    partitions: i32,
+) -> Vec<Vec<(uuid::Uuid, i64)>> {
+    use rdkafka::Message;
+    let (bootstrap, topic) = (bootstrap.to_string(), topic.to_string());
+    tokio::task::spawn_blocking(move || {
+        let c = consumer(&bootstrap, "cassink-faults-reader");
+        let mut highs = Vec::new();
+        let mut tpl = TopicPartitionList::new();
+        for p in 0..partitions {
+            let (_, high) = c
+                .fetch_watermarks(&topic, p, Duration::from_secs(10))
+                .unwrap_or_else(|e| panic!("watermarks of {topic}/{p}: {e}"));
+            highs.push(high);
+            tpl.add_partition_offset(&topic, p, Offset::Beginning)
+                .expect("partition");
+        }
+        c.assign(&tpl).expect("assign");
+        let mut keys: Vec<Vec<(uuid::Uuid, i64)>> = highs
+            .iter()
+            .map(|h| Vec::with_capacity(*h as usize))
+            .collect();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while keys.iter().zip(&highs).any(|(k, h)| (k.len() as i64) < *h) {
+            assert!(Instant::now() < deadline, "cannot read back {topic}");
+            let Some(msg) = c.poll(Duration::from_millis(200)) else {
+                continue;
+            };
+            let msg = msg.unwrap_or_else(|e| panic!("reading {topic}: {e}"));
+            let p = msg.partition() as usize;
+            assert_eq!(msg.offset(), keys[p].len() as i64, "gap in {topic}/{p}");
+            let v: Value = serde_json::from_slice(msg.payload().unwrap_or_default())
+                .expect("a JSON meter record");
+            let id = v["id"].as_str().and_then(|s| s.parse().ok()).expect("id");
+            keys[p].push((id, v["timestamp"].as_i64().expect("timestamp")));
+        }
+        keys
+    })
+    .await
+    .expect("topic reader task")
+}
+
+/// Produces `count` meter records at `rate` per second in the background.
+pub fn produce_in_background(
+    bootstrap: &str,
+    topic: &str,
+    count: u64,
+    rate: Option<u64>,
+    seed: u64,
+) -> tokio::task::JoinHandle<u64> {
+    let (bootstrap, topic) = (bootstrap.to_string(), topic.to_string());
+    tokio::spawn(async move {
+        produce::produce(&bootstrap, Workload::Meter, &topic, count, rate, seed)
+            .await
+            .unwrap_or_else(|e| panic!("producing to {topic}: {e}"))
+    })
+}
+
+/// Like [`produce_in_background`], but riding out a broker restart: a record whose delivery
+/// fails (the broker answers an error while it shuts down) is sent again until it is
+/// acknowledged. The topic may then hold a record twice (same key and value, so the same row).
+/// Returns how many sends were repeated.
+pub fn produce_through_outages(
+    bootstrap: &str,
+    topic: &str,
+    count: u64,
+    rate: u64,
+    seed: u64,
+) -> tokio::task::JoinHandle<u64> {
+    use futures::StreamExt;
+    use rdkafka::producer::{FutureProducer, FutureRecord};
+    let (bootstrap, topic) = (bootstrap.to_string(), topic.to_string());
+    tokio::spawn(async move {
+        let producer: FutureProducer = ClientConfig::new()
+            .set("bootstrap.servers", &bootstrap)
+            .set("linger.ms", "20")
+            .set("message.timeout.ms", "60000")
+            .create()
+            .expect("producer");
+        let mut rng = produce::Rng::new(seed);
+        let records: Vec<(String, String)> = (0..count)
+            .map(|i| {
+                let (k, v) = produce::record(Workload::Meter, i, &mut rng);
+                (k, v.to_string())
+            })
+            .collect();
+        // A resend waits a little: while the broker is down, deliveries fail at once.
+        let send = |i: usize, pause: Duration| {
+            let (k, v) = &records[i];
+            let (producer, topic) = (&producer, &topic);
+            async move {
+                tokio::time::sleep(pause).await;
+                let delivery = producer
+                    .send(
+                        FutureRecord::to(topic).key(k).payload(v),
+                        Duration::from_secs(60),
+                    )
+                    .await;
+                (i, delivery.is_ok())
+            }
+        };
+        let pause = Duration::from_millis(200);
+        let started = Instant::now();
+        let deadline = started + Duration::from_secs(180);
+        let mut inflight = futures::stream::FuturesUnordered::new();
+        let mut resent = 0;
+        for i in 0..records.len() {
+            let due = Duration::from_secs_f64(i as f64 / rate as f64);
+            if let Some(wait) = due.checked_sub(started.elapsed()) {
+                tokio::time::sleep(wait).await;
+            }
+            inflight.push(send(i, Duration::ZERO));
+            while let Some(Some((i, ok))) = futures::FutureExt::now_or_never(inflight.next()) {
+                if !ok {
+                    resent += 1;
+                    inflight.push(send(i, pause));
+                }
+            }
+        }
+        while let Some((i, ok)) = inflight.next().await {
+            if !ok {
+                assert!(
+                    Instant::now() < deadline,
+                    "cannot deliver record {i} to {topic}"
+                );
+                resent += 1;
+                inflight.push(send(i, pause));
+            }
+        }
+        resent
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// The worker process.
+
+/// A `cassink worker` child process with its own port, state dir and log; restarts keep all
+/// three, as a supervisor restarting a crashed worker would.
+pub struct Worker {
+    child: Option<Child>,
+    pub base: String,
+    config: PathBuf,
+    log: PathBuf,
+    http: reqwest::Client,
+}
+
+impl Worker {
+    pub async fn start(dir: &Path, bootstrap: &str) -> Worker {
+        let port = free_port();
+        let config = dir.join("worker.properties");
+        std::fs::write(
+            &config,
+            format!(
+                "bootstrap.servers={bootstrap}\nlisteners=http://127.0.0.1:{port}\nstate.dir={}\n\
+                 offset.flush.interval.ms=500\n",
+                dir.join("state").display()
+            ),
+        )
+        .expect("write worker config");
+        let mut worker = Worker {
+            child: None,
+            base: format!("http://127.0.0.1:{port}"),
+            config,
+            log: dir.join("worker.log"),
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(10))
+                .build()
+                .expect("http client"),
+        };
+        worker.spawn();
+        worker.wait_ready().await;
+        worker
+    }
+
+    /// Starts the process (again: same port, config and state dir).
+    pub fn spawn(&mut self) {
+        assert!(self.child.is_none(), "worker already running");
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log)
+            .expect("open worker log");
+        let child = Command::new(env!("CARGO_BIN_EXE_cassink"))
+            .args(["worker", "--config"])
+            .arg(&self.config)
+            .env(
+                "RUST_LOG",
+                std::env::var("CASSINK_FAULTS_WORKER_LOG").unwrap_or_else(|_| "info".into()),
+            )
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log handle"))
+            .stderr(log)
+            .spawn()
+            .expect("spawn cassink worker");
+        self.child = Some(child);
+    }
+
+    pub async fn wait_ready(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok(r) = self.http.get(self.url("/health")).send().await {
+                if r.status().is_success() {
+                    return;
+                }
+            }
+            if let Some(Ok(Some(status))) = self.child.as_mut().map(|c| c.try_wait()) {
+                panic!("worker exited early ({status}):\n{}", self.log_tail(40));
+            }
+            assert!(
+                Instant::now() < deadline,
+                "worker not ready in 30 s:\n{}",
+                self.log_tail(40)
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(|c| c.id())
+    }
+
+    /// Whether the process is still running (it has not exited on its own).
+    pub fn running(&mut self) -> bool {
+        matches!(self.child.as_mut().map(|c| c.try_wait()), Some(Ok(None)))
+    }
+
+    /// SIGKILL: no chance to commit or clean up.
+    pub fn kill9(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// SIGTERM, then waits up to `within` for the exit; returns the status and how long it took.
+    pub fn terminate(&mut self, within: Duration) -> (ExitStatus, Duration) {
+        let mut child = self.child.take().expect("worker not running");
+        let sent = Instant::now();
+        signal(child.id(), "TERM");
+        loop {
+            if let Ok(Some(status)) = child.try_wait() {
+                return (status, sent.elapsed());
+            }
+            if sent.elapsed() > within {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!(
+                    "worker did not exit within {within:?} of SIGTERM:\n{}",
+                    self.log_tail(40)
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub async fn create_connector(&self, name: &str, config: &Value) {
+        let r = self
+            .http
+            .post(self.url("/connectors"))
+            .json(&json!({"name": name, "config": config}))
+            .send()
+            .await
+            .expect("POST /connectors");
+        let status = r.status();
+        let text = r.text().await.unwrap_or_default();
+        assert_eq!(status.as_u16(), 201, "POST /connectors: {text}");
+    }
+
+    /// Task (state, trace) pairs of a connector, or `None` when the worker does not answer.
+    pub async fn tasks(&self, name: &str) -> Option<Vec<(String, Option<String>)>> {
+        let r = self
+            .http
+            .get(self.url(&format!("/connectors/{name}/status")))
+            .send()
+            .await
+            .ok()?;
+        let body: Value = r.json().await.ok()?;
+        let tasks = body["tasks"].as_array()?;
+        Some(
+            tasks
+                .iter()
+                .map(|t| {
+                    (
+                        t["state"].as_str().unwrap_or("?").to_string(),
+                        t["trace"].as_str().map(String::from),
+                    )
+                })
+                .collect(),
+        )
+    }
+
+    /// Waits until the connector has `n` tasks, all RUNNING.
+    pub async fn wait_running(&self, name: &str, n: usize) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let tasks = self.tasks(name).await.unwrap_or_default();
+            if tasks.len() == n && tasks.iter().all(|(s, _)| s == "RUNNING") {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "tasks of {name} not RUNNING: {tasks:?}\n{}",
+                self.log_tail(40)
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    pub fn log_tail(&self, n: usize) -> String {
+        let text = self.log_text();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(n)..].join("\n")
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        if std::thread::panicking() || std::env::var_os("CASSINK_TEST_SHOW_LOGS").is_some() {
+            eprintln!(
+                "--- worker log ({}) ---\n{}",
+                self.log.display(),
+                self.log_tail(60)
+            );
+        }
+        self.kill9();
+    }
+}
+
+fn signal(pid: u32, sig: &str) {
+    let status = Command::new("kill")
+        .args([format!("-{sig}"), pid.to_string()])
+        .status()
+        .expect("run kill");
+    assert!(status.success(), "kill -{sig} {pid} failed");
+}
+
+/// The meter connector of connectors/meter.json, pointed at `topic`, `keyspace` and `cql`,
+/// with `extra` keys on top.
+pub fn meter_connector(
+    topic: &str,
+    keyspace: &str,
+    cql: &Cassandra,
+    tasks: u32,
+    extra: &[(&str, &str)],
+) -> Value {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/connectors/meter.json"
+    ))
+    .expect("connectors/meter.json");
+    let json: Value = serde_json::from_str(&text).expect("meter.json is JSON");
+    let shipped = json["config"].as_object().expect("config object");
+    let mapping = shipped["topic.meter.kafkapipeline.meter_data.mapping"].clone();
+    let mut config: serde_json::Map<String, Value> = shipped
+        .iter()
+        .filter(|(k, _)| !k.starts_with("topic."))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    config.insert("topics".into(), json!(topic));
+    config.insert("tasks.max".into(), json!(tasks.to_string()));
+    config.insert("contactPoints".into(), json!(cql.host));
+    config.insert("port".into(), json!(cql.port.to_string()));
+    config.insert(
+        format!("topic.{topic}.{keyspace}.meter_data.mapping"),
+        mapping,
+    );
+    for (k, v) in extra {
+        config.insert(k.to_string(), json!(v));
+    }
+    Value::Object(config)
+}
+
+// ---------------------------------------------------------------------------------------------
+// A private tansu broker.
+
+/// A tansu broker of our own on a free port, with its sqlite file in a temp dir: it can be
+/// stopped and started again without touching the shared broker.
+pub struct Tansu {
+    child: Option<Child>,
+    pub port: u16,
+    pub bootstrap: String,
+    bin: PathBuf,
+    dir: tempfile::TempDir,
+    log: PathBuf,
+}
+
+impl Tansu {
+    /// `TANSU_BIN`, or where integration/install.sh puts it.
+    pub fn binary() -> PathBuf {
+        if let Some(bin) = std::env::var_os("TANSU_BIN") {
+            return PathBuf::from(bin);
+        }
+        let cache = std::env::var_os("CASSINK_CACHE")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| {
+                PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/cassink")
+            });
+        cache.join("tansu-0.6.0/bin/tansu")
+    }
+
+    pub async fn start() -> Tansu {
+        let bin = Self::binary();
+        assert!(
+            bin.exists(),
+            "no tansu broker at {} (set TANSU_BIN or run integration/install.sh)",
+            bin.display()
+        );
+        let dir = tempfile::tempdir().expect("tansu dir");
+        let port = free_port();
+        let mut tansu = Tansu {
+            child: None,
+            port,
+            bootstrap: format!("127.0.0.1:{port}"),
+            bin,
+            log: dir.path().join("tansu.log"),
+            dir,
+        };
+        tansu.spawn().await;
+        tansu
+    }
+
+    async fn spawn(&mut self) {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log)
+            .expect("open tansu log");
+        let url = format!("tcp://127.0.0.1:{}", self.port);
+        let child = Command::new(&self.bin)
+            .args([
+                "broker",
+                "--listener-url",
+                &url,
+                "--advertised-listener-url",
+                &url,
+            ])
+            .args(["--storage-engine", "sqlite://tansu.db"])
+            .current_dir(self.dir.path())
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log handle"))
+            .stderr(log)
+            .spawn()
+            .expect("spawn tansu");
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], self.port));
+        while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
+            if let Some(Ok(Some(status))) = self.child.as_mut().map(|c| c.try_wait()) {
+                panic!("tansu exited ({status}):\n{}", self.log_tail());
+            }
+            assert!(
+                Instant::now() < deadline,
+                "tansu not listening in 30 s:\n{}",
+                self.log_tail()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// SIGTERM (SIGKILL after 10 s); returns how long it took to go away.
+    pub fn stop(&mut self) -> Duration {
+        let Some(mut child) = self.child.take() else {
+            return Duration::ZERO;
+        };
+        let sent = Instant::now();
+        signal(child.id(), "TERM");
+        while sent.elapsed() < Duration::from_secs(10) {
+            if let Ok(Some(_)) = child.try_wait() {
+                return sent.elapsed();
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        sent.elapsed()
+    }
+
+    /// Starts the broker again on the same port and sqlite file.
+    pub async fn start_again(&mut self) {
+        assert!(self.child.is_none(), "tansu still running");
+        self.spawn().await;
+    }
+
+    pub fn log_tail(&self) -> String {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(30)..].join("\n")
+    }
+}
+
+impl Drop for Tansu {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("--- tansu log ---\n{}", self.log_tail());
+        }
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
