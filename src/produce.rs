@@ -177,6 +177,47 @@ fn check(
     }
 }
 
+/// A record on its way to the broker.
+struct Pending {
+    index: u64,
+    key: String,
+    payload: String,
+    attempt: u32,
+}
+
+const MAX_ATTEMPTS: u32 = 30;
+
+/// Handles a delivery report: done, queued for another attempt, or an error naming the record.
+async fn settle(
+    topic: &str,
+    (mut pending, result): (
+        Pending,
+        Result<
+            rdkafka::producer::future_producer::OwnedDeliveryResult,
+            futures::channel::oneshot::Canceled,
+        >,
+    ),
+    resend: &mut Vec<Pending>,
+) -> Result<(), ProduceError> {
+    let source = match result {
+        Ok(Ok(_)) => return Ok(()),
+        Ok(Err((source, _))) => source,
+        Err(_) => KafkaError::Canceled,
+    };
+    pending.attempt += 1;
+    if pending.attempt >= MAX_ATTEMPTS {
+        return Err(ProduceError::Send {
+            topic: topic.to_string(),
+            index: pending.index,
+            source,
+        });
+    }
+    tracing::warn!(topic, index = pending.index, attempt = pending.attempt, error = %source, "delivery failed, sending again");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    resend.push(pending);
+    Ok(())
+}
+
 fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
 }
@@ -218,39 +259,58 @@ pub async fn produce(
     let started = std::time::Instant::now();
     let mut inflight = futures::stream::FuturesUnordered::new();
     use futures::StreamExt;
-    for index in 0..count {
-        if let Some(rate) = rate.filter(|r| *r > 0) {
-            let due = Duration::from_secs_f64(index as f64 / rate as f64);
-            if let Some(wait) = due.checked_sub(started.elapsed()) {
-                tokio::time::sleep(wait).await;
-            }
-        }
-        let (key, value) = record(workload, index, &mut rng);
-        let payload = value.to_string();
-        loop {
-            match producer.send_result(FutureRecord::to(topic).key(&key).payload(&payload)) {
-                Ok(delivery) => {
-                    inflight.push(async move { (index, delivery.await) });
-                    break;
-                }
-                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _)) => {
-                    match inflight.next().await {
-                        Some((index, result)) => check(topic, index, result)?,
-                        None => tokio::time::sleep(Duration::from_millis(5)).await,
-                    }
-                }
-                Err((source, _)) => {
-                    return Err(ProduceError::Send {
-                        topic: topic.to_string(),
-                        index,
-                        source,
-                    })
+    // A record whose delivery failed (e.g. the broker restarting) is sent again, a bounded
+    // number of times: a sample producer must survive a broker restart.
+    let mut resend: Vec<Pending> = Vec::new();
+    let mut index = 0u64;
+    while index < count || !resend.is_empty() || !inflight.is_empty() {
+        let next = if let Some(p) = resend.pop() {
+            Some(p)
+        } else if index < count {
+            if let Some(rate) = rate.filter(|r| *r > 0) {
+                let due = Duration::from_secs_f64(index as f64 / rate as f64);
+                if let Some(wait) = due.checked_sub(started.elapsed()) {
+                    tokio::time::sleep(wait).await;
                 }
             }
+            let (key, value) = record(workload, index, &mut rng);
+            index += 1;
+            Some(Pending {
+                index: index - 1,
+                key,
+                payload: value.to_string(),
+                attempt: 0,
+            })
+        } else {
+            None
+        };
+        let Some(pending) = next else {
+            if let Some(done) = inflight.next().await {
+                settle(topic, done, &mut resend).await?;
+            }
+            continue;
+        };
+        match producer.send_result(
+            FutureRecord::to(topic)
+                .key(&pending.key)
+                .payload(&pending.payload),
+        ) {
+            Ok(delivery) => inflight.push(async move { (pending, delivery.await) }),
+            Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _)) => {
+                resend.push(pending);
+                match inflight.next().await {
+                    Some(done) => settle(topic, done, &mut resend).await?,
+                    None => tokio::time::sleep(Duration::from_millis(5)).await,
+                }
+            }
+            Err((source, _)) => {
+                return Err(ProduceError::Send {
+                    topic: topic.to_string(),
+                    index: pending.index,
+                    source,
+                })
+            }
         }
-    }
-    while let Some((index, result)) = inflight.next().await {
-        check(topic, index, result)?;
     }
     let _ = producer.flush(Timeout::After(Duration::from_secs(30)));
     Ok(count)
