@@ -6,12 +6,6 @@
 #
 #   integration/bench.sh [> bench.json]
 set -euo pipefail
-skip=()
-[ -n "${KAFKA_BOOTSTRAP:-}" ] && skip+=(kafka)
-[ -n "${CASSANDRA_CONTACT_POINTS:-}" ] && skip+=(cql)
-[ -n "${SCHEMA_REGISTRY_URL:-}" ] && skip+=(registry)
-STACK_SKIP="$(IFS=,; echo "${skip[*]:-}")"
-export STACK_SKIP
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
 RECORDS="${RECORDS:-1000000}"

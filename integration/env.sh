@@ -11,6 +11,19 @@ VENV="${CASSINK_VENV:-$CASSINK_CACHE/venv}"
 STACK_PROFILE="${STACK_PROFILE:-release}"
 STACK_BIN_DIR="${CARGO_TARGET_DIR:-$REPO_DIR/target}/$STACK_PROFILE"
 
+# Services the caller already points at are used as they are (not started locally); decided
+# once, by the first script, before the defaults below fill the variables in.
+if [ -z "${STACK_SKIP+x}" ]; then
+  skip=()
+  [ -n "${KAFKA_BOOTSTRAP:-}" ] && skip+=(kafka)
+  [ -n "${CASSANDRA_CONTACT_POINTS:-}" ] && skip+=(cql)
+  [ -n "${SCHEMA_REGISTRY_URL:-}" ] && skip+=(registry)
+  STACK_SKIP="$(IFS=,; echo "${skip[*]:-}")"
+fi
+export STACK_SKIP
+# Tests that need cqlmem's fault controls skip themselves against a real Cassandra.
+[[ ",$STACK_SKIP," == *",cql,"* ]] && export CASSINK_EXTERNAL_CASSANDRA=1
+
 # Where the local stack listens (STACK_*: to run a second local stack beside a first one).
 # The public variables, when set by the caller, name real services that replace local ones.
 export KAFKA_BOOTSTRAP="${KAFKA_BOOTSTRAP:-${STACK_KAFKA:-127.0.0.1:9092}}"

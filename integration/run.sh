@@ -9,12 +9,6 @@
 #
 # Stop with Ctrl-C: the worker commits and the local stack is stopped.
 set -euo pipefail
-skip=()
-[ -n "${KAFKA_BOOTSTRAP:-}" ] && skip+=(kafka)
-[ -n "${CASSANDRA_CONTACT_POINTS:-}" ] && skip+=(cql)
-[ -n "${SCHEMA_REGISTRY_URL:-}" ] && skip+=(registry)
-STACK_SKIP="$(IFS=,; echo "${skip[*]:-}")"
-export STACK_SKIP
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
 RECORDS="${RECORDS:-10000}"

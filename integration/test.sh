@@ -8,13 +8,6 @@
 # run the same tests against them; the matching local component is then not started.
 set -euo pipefail
 
-# Services the caller already points at are used as they are; the rest are started locally.
-skip=()
-[ -n "${KAFKA_BOOTSTRAP:-}" ] && skip+=(kafka)
-[ -n "${CASSANDRA_CONTACT_POINTS:-}" ] && skip+=(cql)
-[ -n "${SCHEMA_REGISTRY_URL:-}" ] && skip+=(registry)
-STACK_SKIP="$(IFS=,; echo "${skip[*]:-}")"
-export STACK_SKIP
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
 "$INTEGRATION_DIR/install.sh"

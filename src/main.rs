@@ -194,7 +194,21 @@ async fn run(command: Command, logs: logging::LogControl) -> anyhow::Result<()> 
         bootstrap = %worker.bootstrap_servers,
         "REST API listening"
     );
-    let app = router(AppState::new(herder.clone(), Arc::new(logs)));
+    let mut state = AppState::new(herder.clone(), Arc::new(logs));
+    match &worker.rest_auth_file {
+        Some(path) => {
+            let users = cassink::rest::auth::Users::load(path)?;
+            tracing::info!(file = %path.display(), "REST API requires HTTP basic authentication");
+            state = state.with_auth(users);
+        }
+        None if !local.ip().is_loopback() => tracing::warn!(
+            %local,
+            "the REST API listens beyond loopback without authentication: anyone who reaches \
+             it can create connectors; set rest.auth.credentials.file or bind to 127.0.0.1"
+        ),
+        None => {}
+    }
+    let app = router(state);
 
     let status_loop = {
         let herder = herder.clone();

@@ -14,7 +14,7 @@ mod common;
 use cassink::config::ConfigMap;
 use cassink::produce::avro::{self as pavro, AvroWriter};
 use cassink::produce::{self, Rng, Workload};
-use cassink::worker::task::{State, TaskHandle, TaskStatus};
+use cassink::worker::task::{State, TaskHandle};
 use cdrs_tokio::types::IntoRustByName;
 use common::sink::*;
 use rdkafka::producer::{FutureProducer, FutureRecord};
@@ -102,18 +102,6 @@ const TWEETS_TABLE: &str = "CREATE TABLE {ks}.twitterdata (tweet_date timestamp,
 async fn stop(tasks: Vec<TaskHandle>) {
     for t in tasks {
         t.stop(Duration::from_secs(30)).await;
-    }
-}
-
-async fn wait_failed(task: &TaskHandle) -> TaskStatus {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let s = task.status();
-        if s.state == State::Failed {
-            return s;
-        }
-        assert!(Instant::now() < deadline, "the task did not fail: {s:?}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
 
@@ -433,7 +421,7 @@ async fn schema_evolution_mid_stream_loses_nothing_and_a_dropped_mapped_field_is
     // Without tolerance the first v3 record fails the task, naming the missing field.
     let strict = unique("evolve-none");
     let tasks = spawn_tasks(&strict, &config("meter-avro.json", &topic, &keyspace), 1);
-    let status = wait_failed(&tasks[0]).await;
+    let status = wait_for_failure(&tasks[0], Duration::from_secs(60)).await;
     let trace = status.trace.expect("a trace");
     assert!(
         trace.contains(&format!("topic={topic} partition=0 offset=200")),
@@ -538,7 +526,10 @@ async fn malformed_avro_records_give_clear_per_record_errors() {
         running.push((*what, topic, tasks));
     }
     for ((what, topic, tasks), (_, _, expected)) in running.into_iter().zip(&bad) {
-        let trace = wait_failed(&tasks[0]).await.trace.expect("a trace");
+        let trace = wait_for_failure(&tasks[0], Duration::from_secs(60))
+            .await
+            .trace
+            .expect("a trace");
         assert!(
             trace.contains(&format!("topic={topic} partition=0 offset=1")),
             "{what}: {trace}"

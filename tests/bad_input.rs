@@ -318,15 +318,7 @@ async fn under_tolerance_none_the_task_fails_on_the_first_bad_record_with_a_trac
 
     let name = unique("corpus-none-sink");
     let tasks = spawn_tasks(&name, &config(&topic, &keyspace, &[]), 1);
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let status = loop {
-        let s = tasks[0].status();
-        if s.state == State::Failed {
-            break s;
-        }
-        assert!(Instant::now() < deadline, "the task did not fail: {s:?}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+    let status = wait_for_failure(&tasks[0], Duration::from_secs(60)).await;
     let trace = status.trace.expect("a trace");
     assert!(
         trace.contains(&format!("topic={topic} partition=0 offset={first_offset}")),

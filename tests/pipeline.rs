@@ -8,11 +8,10 @@
 mod common;
 
 use cassink::produce::{self, Workload};
-use cassink::worker::task::State;
 use cdrs_tokio::types::IntoRustByName;
 use common::sink::*;
 use rdkafka::ClientConfig;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn meter_readings_land_with_their_values_and_offsets_are_committed() {
@@ -123,15 +122,7 @@ async fn a_record_the_table_cannot_take_fails_the_task_with_a_trace_and_no_commi
 
     let name = unique("bad-sink");
     let tasks = spawn_tasks(&name, &meter_config(&topic, &keyspace), 1);
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let status = loop {
-        let s = tasks[0].status();
-        if s.state == State::Failed {
-            break s;
-        }
-        assert!(Instant::now() < deadline, "the task did not fail: {s:?}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+    let status = wait_for_failure(&tasks[0], Duration::from_secs(60)).await;
     let trace = status.trace.expect("a trace");
     assert!(
         trace.contains(&format!("topic={topic} partition=0 offset=10")),

@@ -4,6 +4,7 @@
 //! methods (405) and unreadable bodies (400/415/422).
 
 mod admin;
+pub mod auth;
 mod connectors;
 mod openapi;
 mod plugins;
@@ -11,15 +12,24 @@ mod plugins;
 use crate::kafka::offsets::OffsetsError;
 use crate::logging::LogControl;
 use crate::worker::herder::{Herder, HerderError};
-use axum::extract::{FromRequest, Request};
+use axum::extract::{DefaultBodyLimit, FromRequest, Request};
 use axum::http::StatusCode;
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::Mutex;
+
+/// Largest request body accepted (413 beyond).
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+/// Deepest JSON nesting accepted in a request body (400 beyond).
+pub const MAX_JSON_DEPTH: usize = 32;
+/// How long one request may take (Connect's own REST timeout is 90 s).
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(90);
 
 pub use openapi::openapi;
 
@@ -30,6 +40,8 @@ pub struct AppState {
     pub logs: Arc<LogControl>,
     /// The Kafka cluster id once learned (retried while unknown).
     cluster_id: Arc<Mutex<Option<String>>>,
+    /// Basic-auth users; `None`: the API is open.
+    auth: Option<Arc<auth::Users>>,
 }
 
 impl AppState {
@@ -38,7 +50,14 @@ impl AppState {
             herder,
             logs,
             cluster_id: Arc::new(Mutex::new(None)),
+            auth: None,
         }
+    }
+
+    /// Requires HTTP basic auth by `users` on every route but `/health`.
+    pub fn with_auth(mut self, users: auth::Users) -> Self {
+        self.auth = Some(Arc::new(users));
+        self
     }
 }
 
@@ -112,10 +131,73 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match Json::<T>::from_request(req, state).await {
+        let is_json = req
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| {
+                ct.trim_start()
+                    .to_ascii_lowercase()
+                    .starts_with("application/")
+                    && ct.contains("json")
+            });
+        if !is_json {
+            // Let `Json` produce its 415 for a missing or wrong content type.
+            return match Json::<T>::from_request(req, state).await {
+                Ok(Json(v)) => Ok(Body(v)),
+                Err(rejection) => Err(ApiError::new(rejection.status(), rejection.body_text())),
+            };
+        }
+        let bytes = bytes::Bytes::from_request(req, state)
+            .await
+            .map_err(|rejection| ApiError::new(rejection.status(), rejection.body_text()))?;
+        if json_depth(&bytes) > MAX_JSON_DEPTH {
+            return Err(ApiError::bad_request(format!(
+                "Request body is nested deeper than {MAX_JSON_DEPTH} levels"
+            )));
+        }
+        match Json::<T>::from_bytes(&bytes) {
             Ok(Json(v)) => Ok(Body(v)),
             Err(rejection) => Err(ApiError::new(rejection.status(), rejection.body_text())),
         }
+    }
+}
+
+/// The deepest nesting of `[`/`{` in a JSON text (strings skipped), without parsing it.
+fn json_depth(bytes: &[u8]) -> usize {
+    let (mut depth, mut max, mut in_string, mut escaped) = (0usize, 0usize, false, false);
+    for &b in bytes {
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    max
+}
+
+/// Fails requests that take longer than [`REQUEST_TIMEOUT`] with a JSON 500, as Connect does.
+async fn timeout(req: Request, next: Next) -> Response {
+    match tokio::time::timeout(REQUEST_TIMEOUT, next.run(req)).await {
+        Ok(resp) => resp,
+        Err(_) => ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("Request timed out after {} s", REQUEST_TIMEOUT.as_secs()),
+        )
+        .into_response(),
     }
 }
 
@@ -132,6 +214,17 @@ async fn method_not_allowed() -> ApiError {
 
 /// Every route of the API.
 pub fn router(state: AppState) -> Router {
+    let auth = state.auth.clone();
+    let app = routes(state)
+        .layer(middleware::from_fn(timeout))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
+    match auth {
+        Some(users) => app.layer(middleware::from_fn_with_state(users, auth::require)),
+        None => app,
+    }
+}
+
+fn routes(state: AppState) -> Router {
     use connectors as c;
     Router::new()
         .route("/", get(admin::root))
@@ -193,4 +286,16 @@ pub(crate) fn encode_segment(s: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_depth_skips_strings() {
+        assert_eq!(json_depth(br#"{"a": "[[[{{{", "b": [1, {"c": 2}]}"#), 3);
+        assert_eq!(json_depth(br#""\"[""#), 0);
+        assert_eq!(json_depth(b"[[[[]]]]"), 4);
+    }
 }

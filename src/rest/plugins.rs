@@ -1,9 +1,9 @@
 //! `/connector-plugins/...` handlers.
 
-use super::{ApiError, ApiResult, Body};
+use super::{ApiError, ApiResult, AppState, Body};
 use crate::connector::{find_plugin, plugins, SinkConnector};
 use crate::worker::validation::{self, ConfigKeyInfo};
-use axum::extract::Path;
+use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Map, Value};
@@ -36,6 +36,7 @@ pub async fn config(Path(name): Path<String>) -> ApiResult<Response> {
 
 /// `PUT /connector-plugins/{p}/config/validate`: framework and plugin keys, every error.
 pub async fn validate(
+    State(s): State<AppState>,
     Path(name): Path<String>,
     Body(body): Body<Map<String, Value>>,
 ) -> ApiResult<Response> {
@@ -68,5 +69,6 @@ pub async fn validate(
             config.insert("connector.class".into(), p.class_name().to_string());
         }
     }
-    Ok(Json(validation::validate(&config)).into_response())
+    let policy = &s.herder.worker().override_policy;
+    Ok(Json(validation::validate_with(&config, policy)).into_response())
 }

@@ -7,6 +7,8 @@
 //! [`WorkerConfig::unknown_keys`] so the caller can warn; they are never fatal.
 
 use crate::config::ConfigMap;
+use crate::worker::security::overrides::{OverridePolicy, POLICY_KEY};
+use crate::worker::security::providers::{ConfigProviders, ProviderError};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -45,6 +47,12 @@ pub struct WorkerConfig {
     pub state_dir: PathBuf,
     /// Keys no part of the worker knows (warned about at startup).
     pub unknown_keys: Vec<String>,
+    /// `connector.client.config.override.policy` + `.allowlist`.
+    pub override_policy: OverridePolicy,
+    /// `config.providers*`: resolves `${provider:path:key}` when tasks start.
+    pub providers: ConfigProviders,
+    /// `rest.auth.credentials.file`: HTTP basic auth users (none: the API is open).
+    pub rest_auth_file: Option<PathBuf>,
 }
 
 impl Default for WorkerConfig {
@@ -71,6 +79,9 @@ impl Default for WorkerConfig {
             group_id: None,
             state_dir: PathBuf::from(DEFAULT_STATE_DIR),
             unknown_keys: Vec::new(),
+            override_policy: OverridePolicy::default(),
+            providers: ConfigProviders::default(),
+            rest_auth_file: None,
         }
     }
 }
@@ -127,6 +138,9 @@ const KNOWN_KEYS: &[&str] = &[
     "value.converter.schemas.enable",
     "internal.key.converter",
     "internal.value.converter",
+    "connector.client.config.override.policy",
+    "connector.client.config.override.allowlist",
+    "rest.auth.credentials.file",
 ];
 
 const KNOWN_PREFIXES: &[&str] = &[
@@ -139,6 +153,7 @@ const KNOWN_PREFIXES: &[&str] = &[
     "security.",
     "ssl.",
     "sasl.",
+    "config.providers",
 ];
 
 impl WorkerConfig {
@@ -190,6 +205,19 @@ impl WorkerConfig {
         {
             cfg.state_dir = PathBuf::from(v);
         }
+        cfg.override_policy = OverridePolicy::from_worker(&map)
+            .map_err(|reason| invalid(POLICY_KEY, map.get(POLICY_KEY).map_or("", |v| v), reason))?;
+        cfg.providers = ConfigProviders::from_worker(&map).map_err(|e| match e {
+            ProviderError::Worker { key, reason } => {
+                invalid(&key, map.get(&key).map_or("", |v| v), reason)
+            }
+            other => invalid("config.providers", "", other.to_string()),
+        })?;
+        cfg.rest_auth_file = map
+            .get("rest.auth.credentials.file")
+            .map(|v| v.trim())
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from);
         let (host, port) = rest_listener(&map)?;
         cfg.rest_host = host;
         cfg.rest_port = port;

@@ -4,8 +4,10 @@
 //! source record may be committed.
 
 use super::tolerance::{Failure, Tolerance};
+use crate::config::ConfigMap;
 use crate::kafka::admin;
 use crate::worker::config::WorkerConfig;
+use crate::worker::security::overrides::client_overrides;
 use rdkafka::error::KafkaError;
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
@@ -35,9 +37,12 @@ pub struct DeadLetterQueue {
 }
 
 impl DeadLetterQueue {
-    /// The DLQ of a task, when its config names a topic; creates the topic if missing.
+    /// The DLQ of a task, when its config names a topic; creates the topic if missing. Its
+    /// producer takes the worker's `producer.*` passthrough, then the task config's
+    /// `producer.override.*` keys the override policy allows.
     pub async fn open(
         worker: &WorkerConfig,
+        config: &ConfigMap,
         tolerance: &Tolerance,
         connector: &str,
         task: u32,
@@ -48,6 +53,10 @@ impl DeadLetterQueue {
         let mut client = ClientConfig::new();
         client.set("bootstrap.servers", &worker.bootstrap_servers);
         for (k, v) in &worker.producer {
+            client.set(k, v);
+        }
+        let policy = &worker.override_policy;
+        for (k, v) in client_overrides(policy, config, "producer.override.") {
             client.set(k, v);
         }
         client.set("enable.idempotence", "true");

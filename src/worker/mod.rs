@@ -5,6 +5,7 @@ mod dlq;
 pub mod herder;
 mod intake;
 mod runner;
+pub mod security;
 pub mod status;
 pub mod task;
 pub mod tolerance;

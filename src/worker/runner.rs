@@ -5,6 +5,7 @@
 
 use super::dlq::DeadLetterQueue;
 use super::intake::{self, Intake};
+use super::security::secrets;
 use super::task::{Control, State, TaskSpec, TaskStatus};
 use super::tolerance::{Failure, Tolerance};
 use crate::connector::{SinkError, SinkTask, Stage, TaskContext};
@@ -80,6 +81,7 @@ pub(super) async fn run(
     match runner.run().await {
         Ok(()) | Err(Exit::Stopped) => runner.set(State::Unassigned, None),
         Err(Exit::Failed(trace)) => {
+            let trace = secrets::redact(&trace, &runner.spec.config);
             tracing::error!(%trace, "task failed");
             runner.set(State::Failed, Some(trace));
         }
@@ -97,6 +99,7 @@ async fn stop_requested(control: &mut watch::Receiver<Control>) {
 
 impl Runner {
     fn set(&self, state: State, trace: Option<String>) {
+        let trace = trace.map(|t| secrets::redact(&t, &self.spec.config));
         self.status.send_replace(TaskStatus { state, trace });
     }
 
@@ -112,6 +115,7 @@ impl Runner {
                 "{CONNECT_EXCEPTION}: errors.retry.timeout exhausted: {problem}"
             )));
         }
+        let problem = secrets::redact(&problem, &self.spec.config);
         tracing::warn!(problem = %problem, retry_in = ?retry.delay, "transient failure, retrying");
         self.set(
             State::Running,
@@ -144,6 +148,7 @@ impl Runner {
         self.dlq = loop {
             match DeadLetterQueue::open(
                 &self.spec.worker,
+                &self.spec.config,
                 &self.tolerance,
                 &self.spec.connector,
                 self.spec.task_id,
@@ -191,7 +196,12 @@ impl Runner {
         let mut retry = Retry::new();
         loop {
             let attempt = tokio::task::block_in_place(|| -> Result<_, kc::ConsumerError> {
-                let consumer = kc::create(&self.spec.worker, &self.group, self.metrics.clone())?;
+                let consumer = kc::create(
+                    &self.spec.worker,
+                    &self.group,
+                    &self.spec.config,
+                    self.metrics.clone(),
+                )?;
                 let topics = kc::resolve_topics(&consumer, &self.spec.worker, &self.spec.config)?;
                 let all = kc::partitions(&consumer, &self.spec.worker, &topics)?;
                 let share = kc::share(&all, self.spec.task_id, self.spec.tasks);

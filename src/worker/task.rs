@@ -79,6 +79,21 @@ impl TaskHandle {
         }
     }
 
+    /// A task that could not start (e.g. an unresolvable config provider reference): FAILED
+    /// with `trace` until restarted.
+    pub fn failed(trace: String) -> TaskHandle {
+        let (control, _) = watch::channel(Control::Stop);
+        let (_, status) = watch::channel(TaskStatus {
+            state: State::Failed,
+            trace: Some(trace),
+        });
+        TaskHandle {
+            status,
+            control,
+            join: tokio::spawn(async {}),
+        }
+    }
+
     pub fn status(&self) -> TaskStatus {
         self.status.borrow().clone()
     }

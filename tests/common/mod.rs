@@ -83,12 +83,17 @@ impl Worker {
     }
 
     pub async fn start_with(dir: &Path, state_dir: &Path, port: u16) -> Worker {
+        Self::start_props(dir, state_dir, port, "").await
+    }
+
+    /// Like [`Worker::start_with`], with `extra` worker properties appended.
+    pub async fn start_props(dir: &Path, state_dir: &Path, port: u16, extra: &str) -> Worker {
         let config = dir.join(format!("worker-{port}.properties"));
         std::fs::write(
             &config,
             format!(
                 "bootstrap.servers={}\nlisteners=http://127.0.0.1:{port}\nstate.dir={}\n\
-                 offset.flush.interval.ms=1000\n",
+                 offset.flush.interval.ms=1000\n{extra}\n",
                 bootstrap(),
                 state_dir.display()
             ),
@@ -149,6 +154,11 @@ impl Worker {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
+    }
+
+    /// The whole worker log.
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
     pub fn log_tail(&self) -> String {

@@ -188,3 +188,19 @@ pub async fn wait_for_rows(session: &Cql, table: &str, expected: i64, tasks: &[T
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
 }
+
+/// Waits until `task` is FAILED (at most `within`) and returns its status.
+pub async fn wait_for_failure(
+    task: &TaskHandle,
+    within: Duration,
+) -> cassink::worker::task::TaskStatus {
+    let deadline = Instant::now() + within;
+    loop {
+        let s = task.status();
+        if s.state == State::Failed {
+            return s;
+        }
+        assert!(Instant::now() < deadline, "the task did not fail: {s:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}

@@ -123,7 +123,7 @@ impl Herder {
         if c.target == TargetState::Stopped {
             return;
         }
-        let infos = validation::validate(&c.config);
+        let infos = validation::validate_with(&c.config, &self.worker.override_policy);
         let plugin = match plugin_for(&c.config) {
             Some(p) if infos.error_count == 0 => p,
             _ => {
@@ -133,27 +133,52 @@ impl Herder {
                 return;
             }
         };
-        let mut config = self.worker.converter_defaults.clone();
-        config.extend(c.config.clone());
+        let config = self.task_config(name, &c.config);
         let tasks = tasks_max(&c.config);
         c.tasks = (0..tasks)
-            .map(|task_id| {
-                TaskHandle::spawn(TaskSpec {
-                    connector: name.to_string(),
-                    task_id,
-                    tasks,
-                    config: config.clone(),
-                    worker: self.worker.clone(),
-                    plugin: plugin.clone(),
-                    paused: c.target == TargetState::Paused,
-                })
-            })
+            .map(|task_id| self.spawn_task(name, task_id, tasks, &config, &plugin, c.target))
             .collect();
         tracing::info!(connector = name, tasks, target_state = ?c.target, "started connector tasks");
     }
 
+    /// The config tasks run with: worker converter defaults, the connector config, then
+    /// `${provider:path:key}` references resolved (never stored nor returned over REST).
+    /// An unresolvable reference is the start failure of every task, naming the key.
+    fn task_config(&self, name: &str, stored: &ConfigMap) -> Result<ConfigMap, String> {
+        let mut config = self.worker.converter_defaults.clone();
+        config.extend(stored.clone());
+        self.worker.providers.resolve(&config).map_err(|e| {
+            let trace = format!("org.apache.kafka.common.config.ConfigException: {e}");
+            tracing::error!(connector = name, "{trace}");
+            trace
+        })
+    }
+
+    fn spawn_task(
+        &self,
+        name: &str,
+        task_id: u32,
+        tasks: u32,
+        config: &Result<ConfigMap, String>,
+        plugin: &Arc<dyn crate::connector::SinkConnector>,
+        target: TargetState,
+    ) -> TaskHandle {
+        match config {
+            Ok(config) => TaskHandle::spawn(TaskSpec {
+                connector: name.to_string(),
+                task_id,
+                tasks,
+                config: config.clone(),
+                worker: self.worker.clone(),
+                plugin: plugin.clone(),
+                paused: target == TargetState::Paused,
+            }),
+            Err(trace) => TaskHandle::failed(trace.clone()),
+        }
+    }
+
     fn validated(&self, config: &ConfigMap) -> Result<()> {
-        let infos = validation::validate(config);
+        let infos = validation::validate_with(config, &self.worker.override_policy);
         for w in &infos.warnings {
             tracing::warn!(connector = config.get("name").map(String::as_str), "{w}");
         }
@@ -360,8 +385,7 @@ impl Herder {
         let Some(plugin) = plugin_for(&c.config) else {
             return;
         };
-        let mut config = self.worker.converter_defaults.clone();
-        config.extend(c.config.clone());
+        let config = self.task_config(name, &c.config);
         let total = c.tasks.len() as u32;
         let old = std::mem::take(&mut c.tasks);
         let mut kept = Vec::with_capacity(old.len());
@@ -381,15 +405,7 @@ impl Herder {
             .map(|(i, h)| {
                 h.unwrap_or_else(|| {
                     tracing::info!(connector = name, task = i, "restarting task");
-                    TaskHandle::spawn(TaskSpec {
-                        connector: name.to_string(),
-                        task_id: i as u32,
-                        tasks: total,
-                        config: config.clone(),
-                        worker: self.worker.clone(),
-                        plugin: plugin.clone(),
-                        paused: c.target == TargetState::Paused,
-                    })
+                    self.spawn_task(name, i as u32, total, &config, &plugin, c.target)
                 })
             })
             .collect();
