@@ -62,17 +62,22 @@ if [ -n "${BENCH_PROFILE:-}" ]; then
   profiler=$!
 fi
 
-# Done when the committed offsets cover every record (written and acknowledged).
-committed() {
-  curl -fsS "http://127.0.0.1:$REST_PORT/connectors/bench-weather/offsets" 2>/dev/null |
-    python3 -c 'import json,sys; print(sum(o["offset"]["kafka_offset"] for o in json.load(sys.stdin)["offsets"]))' 2>/dev/null || echo 0
-}
-deadline=$((SECONDS + ${BENCH_TIMEOUT:-1800}))
-while [ "$(committed)" -lt "$RECORDS" ]; do
-  [ $SECONDS -lt $deadline ] || die "timed out; committed $(committed) of $RECORDS"
-  kill -0 "$worker" 2>/dev/null || die "worker exited; see $RUN_DIR/worker.log"
-  sleep 0.5
-done
+# Done when the committed offsets cover every record (written and acknowledged). Read with
+# one independent client for the whole wait, so the measurement does not load the worker.
+"$VENV/bin/python" - "$KAFKA_BOOTSTRAP" "$topic" "$PARTITIONS" "$RECORDS" "${BENCH_TIMEOUT:-1800}" "$worker" <<'PY' || die "the worker did not commit every record; see $RUN_DIR/worker.log"
+import os, sys, time
+from confluent_kafka import Consumer, TopicPartition
+bootstrap, topic, parts, records, timeout, worker = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5]), int(sys.argv[6])
+c = Consumer({"bootstrap.servers": bootstrap, "group.id": "connect-bench-weather", "enable.auto.commit": False})
+deadline = time.time() + timeout
+while time.time() < deadline:
+    os.kill(worker, 0)
+    committed = c.committed([TopicPartition(topic, p) for p in range(parts)], timeout=10)
+    if sum(max(tp.offset, 0) for tp in committed) >= records:
+        sys.exit(0)
+    time.sleep(0.2)
+sys.exit(1)
+PY
 t1=$(date +%s.%N)
 if [ -n "${profiler:-}" ]; then wait "$profiler" || true; fi
 ticks1=$(cpu_ticks)

@@ -1,7 +1,8 @@
 //! The consumer of one sink task. Standalone workers assign partitions to their tasks
 //! themselves (round-robin over the sorted partitions of the connector's topics) and commit
 //! under group `connect-<name>` without joining it: restarts are deterministic and a worker
-//! killed with -9 never leaves partitions stuck with a dead group member.
+//! killed with -9 never leaves partitions stuck with a dead group member. Distributed workers
+//! instead `subscribe` every task to the group, which splits the partitions over all workers.
 
 use crate::config::ConfigMap;
 use crate::metrics::TaskMetrics;
@@ -89,6 +90,12 @@ pub fn client_config(worker: &WorkerConfig, group: &str, connector: &ConfigMap) 
     // messages and 64 MB per partition).
     cfg.set("queued.max.messages.kbytes", "16384");
     cfg.set("queued.min.messages", "5000");
+    cfg.set("fetch.max.bytes", "8388608");
+    if worker.distributed().is_some() {
+        // Tasks of every worker share the connector's group: incremental rebalances move
+        // only the partitions that change hands.
+        cfg.set("partition.assignment.strategy", "cooperative-sticky");
+    }
     for (k, v) in &worker.consumer {
         cfg.set(k, v);
     }
@@ -247,6 +254,32 @@ pub fn assign(
             source,
         })?;
     Ok(offsets)
+}
+
+/// Distributed mode: joins the connector's group for `topics`; the group spreads their
+/// partitions over the tasks of every worker and rebalances when a worker comes or goes.
+/// Partitions start at the group's committed offset (or the beginning).
+pub fn subscribe(consumer: &TaskConsumer, group: &str, topics: &[String]) -> Result<(), ConsumerError> {
+    let topics: Vec<&str> = topics.iter().map(String::as_str).collect();
+    consumer
+        .subscribe(&topics)
+        .map_err(|source| ConsumerError::Assign {
+            group: group.to_string(),
+            source,
+        })
+}
+
+/// The partitions the consumer holds now (distributed mode: they change on rebalance).
+pub fn current_assignment(consumer: &TaskConsumer) -> Vec<(String, i32)> {
+    consumer
+        .assignment()
+        .map(|tpl| {
+            tpl.elements()
+                .iter()
+                .map(|e| (e.topic().to_string(), e.partition()))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// Commits `next` (the offset of the next record to read, per partition) synchronously.
