@@ -185,3 +185,91 @@ async fn a_custom_query_binds_mapped_fields_by_marker_name() {
         "the generated INSERT is not used"
     );
 }
+
+/// The tweets and weather pipelines with their shipped configs: every record becomes a row,
+/// with epoch-seconds floats and "YYYY-mm-dd HH:MM:SS" strings turned into the right timestamps.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn tweets_and_weather_land_with_their_shipped_configs() {
+    let session = cql().await;
+    let keyspace = pipeline_keyspace(&session).await;
+    let records = 2_000u64;
+    let mut tasks = Vec::new();
+    let mut topics = Vec::new();
+    for (workload, file) in [
+        (Workload::Tweets, "tweets.json"),
+        (Workload::Weather, "weather.json"),
+    ] {
+        let topic = unique(workload.topic());
+        produce::ensure_topic(&bootstrap(), &topic, 3)
+            .await
+            .expect("create topic");
+        produce::produce(&bootstrap(), workload, &topic, records, None, 11)
+            .await
+            .expect("produce");
+        tasks.extend(spawn_tasks(
+            &unique(workload.topic()),
+            &shipped_config(file, &topic, &keyspace),
+            2,
+        ));
+        topics.push(topic);
+    }
+    wait_for_rows(
+        &session,
+        &format!("{keyspace}.twitterdata"),
+        records as i64,
+        &tasks,
+    )
+    .await;
+    wait_for_rows(
+        &session,
+        &format!("{keyspace}.weatherreport"),
+        records as i64,
+        &tasks,
+    )
+    .await;
+    for t in tasks {
+        t.stop(Duration::from_secs(30)).await;
+    }
+
+    let mut rng = produce::Rng::new(11);
+    let tweets: Vec<_> = (0..records)
+        .map(|i| produce::record(Workload::Tweets, i, &mut rng).1)
+        .collect();
+    for tweet in tweets.iter().step_by(397) {
+        let ms = (tweet["datetime"].as_f64().expect("datetime") * 1000.0).round() as i64;
+        let location = tweet["location"].as_str().expect("location");
+        let got = rows(&session, &format!("SELECT tweet, classification FROM {keyspace}.twitterdata WHERE location = '{location}' AND tweet_date = {ms}")).await;
+        assert_eq!(got.len(), 1, "tweet at {ms} in {location}");
+        let text: String = IntoRustByName::<String>::get_by_name(&got[0], "tweet")
+            .ok()
+            .flatten()
+            .expect("tweet");
+        assert_eq!(text, tweet["tweet"].as_str().expect("tweet"));
+    }
+    let mut rng = produce::Rng::new(11);
+    let reports: Vec<_> = (0..records)
+        .map(|i| produce::record(Workload::Weather, i, &mut rng).1)
+        .collect();
+    for (i, report) in reports.iter().enumerate().step_by(331) {
+        // report_time "YYYY-mm-dd HH:MM:SS" in UTC (topic.weather.codec.timeZone).
+        let ms = (1_612_891_980 + (i as i64 / 10) * 3600) * 1000;
+        let location = report["location"].as_str().expect("location");
+        let got = rows(&session, &format!("SELECT temp, description, sunrise FROM {keyspace}.weatherreport WHERE location = '{location}' AND forecastdate = {ms}")).await;
+        assert_eq!(
+            got.len(),
+            1,
+            "report {i} ({}) in {location}",
+            report["report_time"]
+        );
+        let temp: f32 = IntoRustByName::<f32>::get_by_name(&got[0], "temp")
+            .ok()
+            .flatten()
+            .expect("temp");
+        assert!((f64::from(temp) - report["temp"].as_f64().expect("temp")).abs() < 0.01);
+        let sunrise: i64 = IntoRustByName::<i64>::get_by_name(&got[0], "sunrise")
+            .ok()
+            .flatten()
+            .expect("sunrise");
+        assert_eq!(sunrise, report["sunrise"].as_i64().expect("sunrise"));
+    }
+}

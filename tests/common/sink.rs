@@ -204,3 +204,58 @@ pub async fn wait_for_failure(
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
+
+/// A fresh keyspace holding the three tables of `connectors/schema.cql`.
+pub async fn pipeline_keyspace(session: &Cql) -> String {
+    let ks = unique("pipe").replace('-', "_");
+    let schema = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/connectors/schema.cql"
+    ))
+    .expect("connectors/schema.cql");
+    let statements: String = schema
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("--"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    for statement in statements
+        .split(';')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        session
+            .query(statement.replace("kafkapipeline", &ks))
+            .await
+            .expect(statement);
+    }
+    ks
+}
+
+/// A shipped connector config (`connectors/<file>`), moved to `topic` and `keyspace` and
+/// pointed at the test's CQL server; everything else as shipped.
+pub fn shipped_config(file: &str, topic: &str, keyspace: &str) -> ConfigMap {
+    let path = format!("{}/connectors/{file}", env!("CARGO_MANIFEST_DIR"));
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("connector file"))
+            .expect("connector JSON");
+    let config = json["config"].as_object().expect("config object");
+    let shipped_topic = config["topics"].as_str().expect("topics").to_string();
+    let mut out = ConfigMap::new();
+    for (k, v) in config {
+        let v = v.as_str().unwrap_or_default().to_string();
+        let k = k
+            .replace(
+                &format!("topic.{shipped_topic}.kafkapipeline."),
+                &format!("topic.{topic}.{keyspace}."),
+            )
+            .replace(
+                &format!("topic.{shipped_topic}.codec."),
+                &format!("topic.{topic}.codec."),
+            );
+        out.insert(k, v);
+    }
+    out.insert("topics".into(), topic.into());
+    out.insert("contactPoints".into(), cql_host());
+    out.insert("port".into(), cql_port());
+    out
+}
