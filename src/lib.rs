@@ -14,4 +14,5 @@ pub mod record;
 pub mod rest;
 pub mod sink;
 pub mod store;
+pub mod tls;
 pub mod worker;

@@ -10,9 +10,10 @@ use cassink::config::ConfigMap;
 use cassink::logging::{self, LogFormat};
 use cassink::produce::{self, Workload};
 use cassink::rest::{router, AppState};
-use cassink::store::FileStore;
+use cassink::store::{ConfigStore, FileStore, KafkaStore};
 use cassink::worker::config::{parse_properties, WorkerConfig};
 use cassink::worker::herder::{Herder, HerderError};
+use cassink::worker::listeners::Scheme;
 use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -170,11 +171,32 @@ async fn run(command: Command, logs: logging::LogControl) -> anyhow::Result<()> 
         .map(|p| read_connector(p))
         .collect::<anyhow::Result<Vec<_>>>()?;
 
-    let store = FileStore::open(&worker.state_dir)
-        .with_context(|| format!("cannot open state.dir {}", worker.state_dir.display()))?;
+    let (store, changes): (Arc<dyn ConfigStore>, _) = match worker.distributed() {
+        Some(d) => {
+            tracing::info!(group_id = %d.group_id, config_topic = %d.config_topic, "distributed mode");
+            let (store, changes) =
+                KafkaStore::open(&worker, d.clone())
+                    .await
+                    .with_context(|| {
+                        format!(
+                            "cannot open the config topic {} (distributed mode)",
+                            d.config_topic
+                        )
+                    })?;
+            (Arc::new(store), Some(changes))
+        }
+        None => {
+            let store = FileStore::open(&worker.state_dir)
+                .with_context(|| format!("cannot open state.dir {}", worker.state_dir.display()))?;
+            (Arc::new(store), None)
+        }
+    };
     let worker = Arc::new(worker);
-    let herder = Herder::new(worker.clone(), Arc::new(store));
+    let herder = Herder::new(worker.clone(), store);
     let restored = herder.restore().await?;
+    if let Some(changes) = changes {
+        herder.follow(changes);
+    }
     tracing::info!(restored, state_dir = %worker.state_dir.display(), "connector state loaded");
     for (name, config) in connectors {
         match herder.put_config(&name, config).await {
@@ -184,25 +206,38 @@ async fn run(command: Command, logs: logging::LogControl) -> anyhow::Result<()> 
         }
     }
 
-    let listener = tokio::net::TcpListener::bind(worker.rest_bind())
-        .await
-        .with_context(|| format!("cannot listen on {}", worker.rest_bind()))?;
-    let local = listener.local_addr()?;
-    tracing::info!(
-        %local,
-        worker_id = %worker.worker_id,
-        bootstrap = %worker.bootstrap_servers,
-        "REST API listening"
-    );
+    let tls_config = match &worker.rest_tls {
+        Some(tls) => Some(
+            cassink::rest::tls::server_config(tls).context("cannot set up the https listener")?,
+        ),
+        None => None,
+    };
+    let mut listeners = Vec::new();
+    for l in &worker.rest_listeners {
+        let tcp = tokio::net::TcpListener::bind(l.bind())
+            .await
+            .with_context(|| format!("cannot listen on {}", l.bind()))?;
+        let local = tcp.local_addr()?;
+        tracing::info!(
+            %local,
+            scheme = ?l.scheme,
+            worker_id = %worker.worker_id,
+            bootstrap = %worker.bootstrap_servers,
+            "REST API listening"
+        );
+        listeners.push((l.scheme, tcp, local));
+    }
     let mut state = AppState::new(herder.clone(), Arc::new(logs));
+    let exposed = listeners
+        .iter()
+        .any(|(_, _, local)| !local.ip().is_loopback());
     match &worker.rest_auth_file {
         Some(path) => {
             let users = cassink::rest::auth::Users::load(path)?;
             tracing::info!(file = %path.display(), "REST API requires HTTP basic authentication");
             state = state.with_auth(users);
         }
-        None if !local.ip().is_loopback() => tracing::warn!(
-            %local,
+        None if exposed => tracing::warn!(
             "the REST API listens beyond loopback without authentication: anyone who reaches \
              it can create connectors; set rest.auth.credentials.file or bind to 127.0.0.1"
         ),
@@ -221,17 +256,40 @@ async fn run(command: Command, logs: logging::LogControl) -> anyhow::Result<()> 
         })
     };
 
-    let (stopping_tx, mut stopping) = tokio::sync::watch::channel(false);
-    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
-        shutdown_signal().await;
-        let _ = stopping_tx.send(true);
-    });
+    let (stopping_tx, stopping) = tokio::sync::watch::channel(false);
+    let mut servers = tokio::task::JoinSet::new();
+    for (scheme, tcp, _) in listeners {
+        let mut stop = stopping.clone();
+        let shutdown = async move {
+            let _ = stop.wait_for(|s| *s).await;
+        };
+        match (scheme, &tls_config) {
+            (Scheme::Https, Some(config)) => {
+                let tls = cassink::rest::tls::TlsListener::new(tcp, config.clone())?;
+                let serve = axum::serve(tls, app.clone()).with_graceful_shutdown(shutdown);
+                servers.spawn(async move { serve.await });
+            }
+            _ => {
+                let serve = axum::serve(tcp, app.clone()).with_graceful_shutdown(shutdown);
+                servers.spawn(async move { serve.await });
+            }
+        }
+    }
+    drop(stopping);
     tokio::select! {
-        served = server => served.context("REST server failed")?,
-        _ = async {
-            let _ = stopping.wait_for(|s| *s).await;
-            tokio::time::sleep(HTTP_DRAIN_TIMEOUT).await;
-        } => tracing::warn!("open HTTP connections did not close within {HTTP_DRAIN_TIMEOUT:?}"),
+        _ = shutdown_signal() => {
+            let _ = stopping_tx.send(true);
+            let drained = tokio::time::timeout(HTTP_DRAIN_TIMEOUT, async {
+                while servers.join_next().await.is_some() {}
+            });
+            if drained.await.is_err() {
+                tracing::warn!("open HTTP connections did not close within {HTTP_DRAIN_TIMEOUT:?}");
+            }
+        }
+        Some(served) = servers.join_next() => {
+            served.context("REST server panicked")?.context("REST server failed")?;
+            anyhow::bail!("a REST listener stopped unexpectedly");
+        }
     }
     status_loop.abort();
 

@@ -67,7 +67,29 @@ impl ClientContext for LagReporter {
     }
 }
 
-impl ConsumerContext for LagReporter {}
+impl ConsumerContext for LagReporter {
+    /// Distributed mode: the group moves partitions between the tasks of all workers.
+    fn post_rebalance(
+        &self,
+        _consumer: &rdkafka::consumer::BaseConsumer<Self>,
+        rebalance: &rdkafka::consumer::Rebalance<'_>,
+    ) {
+        use rdkafka::consumer::Rebalance;
+        let list = |tpl: &TopicPartitionList| -> Vec<String> {
+            tpl.elements()
+                .iter()
+                .map(|e| format!("{}-{}", e.topic(), e.partition()))
+                .collect()
+        };
+        match rebalance {
+            Rebalance::Assign(tpl) => {
+                tracing::info!(partitions = ?list(tpl), "partitions assigned")
+            }
+            Rebalance::Revoke(tpl) => tracing::info!(partitions = ?list(tpl), "partitions revoked"),
+            Rebalance::Error(e) => tracing::warn!(error = %e, "rebalance failed"),
+        }
+    }
+}
 
 /// The consumer type of a sink task.
 pub type TaskConsumer = StreamConsumer<LagReporter>;
@@ -259,7 +281,11 @@ pub fn assign(
 /// Distributed mode: joins the connector's group for `topics`; the group spreads their
 /// partitions over the tasks of every worker and rebalances when a worker comes or goes.
 /// Partitions start at the group's committed offset (or the beginning).
-pub fn subscribe(consumer: &TaskConsumer, group: &str, topics: &[String]) -> Result<(), ConsumerError> {
+pub fn subscribe(
+    consumer: &TaskConsumer,
+    group: &str,
+    topics: &[String],
+) -> Result<(), ConsumerError> {
     let topics: Vec<&str> = topics.iter().map(String::as_str).collect();
     consumer
         .subscribe(&topics)

@@ -8,6 +8,7 @@ pub mod auth;
 mod connectors;
 mod openapi;
 mod plugins;
+pub mod tls;
 
 use crate::kafka::offsets::OffsetsError;
 use crate::logging::LogControl;

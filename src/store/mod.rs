@@ -1,10 +1,12 @@
 //! Where connector configs, target states and last statuses live. [`ConfigStore`] is the
-//! seam: [`FileStore`] keeps them as JSON files under `state.dir` (standalone); distributed
-//! mode can implement it over Kafka topics. The store knows no HTTP and no tasks.
+//! seam: [`FileStore`] keeps them as JSON files under `state.dir` (standalone); [`KafkaStore`]
+//! keeps them in the config and status topics (distributed). The store knows no HTTP and no tasks.
 
 mod file;
+mod kafka;
 
 pub use file::FileStore;
+pub use kafka::KafkaStore;
 
 use crate::config::ConfigMap;
 use serde::{Deserialize, Serialize};
@@ -72,6 +74,12 @@ pub enum StoreError {
     Corrupt {
         path: PathBuf,
         source: serde_json::Error,
+    },
+    #[error("cannot {action} topic {topic}: {reason}")]
+    Kafka {
+        action: &'static str,
+        topic: String,
+        reason: String,
     },
     #[error("connector {0} is not stored")]
     NotFound(String),

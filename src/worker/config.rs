@@ -7,6 +7,7 @@
 //! [`WorkerConfig::unknown_keys`] so the caller can warn; they are never fatal.
 
 use crate::config::ConfigMap;
+use crate::worker::listeners::{self, RestListener, RestTls, Scheme};
 use crate::worker::security::overrides::{OverridePolicy, POLICY_KEY};
 use crate::worker::security::providers::{ConfigProviders, ProviderError};
 use std::path::{Path, PathBuf};
@@ -41,7 +42,11 @@ pub struct WorkerConfig {
     pub rest_host: String,
     /// Port the REST API binds to (from `listeners`, or `rest.port`).
     pub rest_port: u16,
-    /// `group.id`: the worker group (distributed mode later; reported only for now).
+    /// Every REST listener (`listeners`, comma-separated); the first is `rest_host:rest_port`.
+    pub rest_listeners: Vec<RestListener>,
+    /// `listeners.https.ssl.*`: set when a listener is https.
+    pub rest_tls: Option<RestTls>,
+    /// `group.id`: the worker group (distributed mode with `config.storage.topic`).
     pub group_id: Option<String>,
     /// `state.dir`: where connector configs, target states and statuses are stored.
     pub state_dir: PathBuf,
@@ -76,6 +81,12 @@ impl Default for WorkerConfig {
             raw: ConfigMap::new(),
             rest_host: "0.0.0.0".into(),
             rest_port: 8083,
+            rest_listeners: vec![RestListener {
+                scheme: Scheme::Http,
+                host: "0.0.0.0".into(),
+                port: 8083,
+            }],
+            rest_tls: None,
             group_id: None,
             state_dir: PathBuf::from(DEFAULT_STATE_DIR),
             unknown_keys: Vec::new(),
@@ -84,6 +95,22 @@ impl Default for WorkerConfig {
             rest_auth_file: None,
         }
     }
+}
+
+/// Distributed-mode settings (see [`WorkerConfig::distributed`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Distributed {
+    /// `group.id`: the worker group.
+    pub group_id: String,
+    /// `config.storage.topic`: connector configs and target states (compacted, 1 partition).
+    pub config_topic: String,
+    /// `status.storage.topic` (default `<config topic>-status`).
+    pub status_topic: String,
+    /// `offset.storage.topic`: accepted for compatibility; sink offsets live in the
+    /// consumer groups `connect-<name>`.
+    pub offset_topic: Option<String>,
+    /// `config.storage.replication.factor` (Connect's default 3; capped at the broker count).
+    pub replication: i32,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -154,6 +181,7 @@ const KNOWN_PREFIXES: &[&str] = &[
     "ssl.",
     "sasl.",
     "config.providers",
+    "listeners.https.",
 ];
 
 impl WorkerConfig {
@@ -218,9 +246,15 @@ impl WorkerConfig {
             .map(|v| v.trim())
             .filter(|v| !v.is_empty())
             .map(PathBuf::from);
-        let (host, port) = rest_listener(&map)?;
-        cfg.rest_host = host;
-        cfg.rest_port = port;
+        cfg.rest_listeners = rest_listeners(&map)?;
+        cfg.rest_host = cfg.rest_listeners[0].host.clone();
+        cfg.rest_port = cfg.rest_listeners[0].port;
+        if cfg.rest_listeners.iter().any(|l| l.scheme == Scheme::Https) {
+            cfg.rest_tls = Some(
+                listeners::parse_tls(&map)
+                    .map_err(|(key, value, reason)| invalid(&key, &value, reason))?,
+            );
+        }
         cfg.worker_id = advertised_id(&map, &cfg.rest_host, cfg.rest_port)?;
 
         for (key, value) in &map {
@@ -245,6 +279,31 @@ impl WorkerConfig {
     }
 
     /// The REST bind address as `host:port` (IPv6 hosts bracketed).
+    /// Distributed mode: on when `group.id` and `config.storage.topic` are both set
+    /// (strictly opt-in; without them the worker is standalone with a `FileStore`).
+    pub fn distributed(&self) -> Option<Distributed> {
+        let get = |k: &str| {
+            self.raw
+                .get(k)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+        let group_id = self.group_id.clone()?;
+        let config_topic = get("config.storage.topic")?;
+        let status_topic =
+            get("status.storage.topic").unwrap_or_else(|| format!("{config_topic}-status"));
+        let replication = get("config.storage.replication.factor")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(3);
+        Some(Distributed {
+            group_id,
+            config_topic,
+            status_topic,
+            offset_topic: get("offset.storage.topic"),
+            replication,
+        })
+    }
+
     pub fn rest_bind(&self) -> String {
         host_port(&self.rest_host, self.rest_port)
     }
@@ -258,15 +317,11 @@ fn host_port(host: &str, port: u16) -> String {
     }
 }
 
-/// `listeners` wins over the deprecated `rest.host.name` / `rest.port`.
-fn rest_listener(map: &ConfigMap) -> Result<(String, u16), WorkerConfigError> {
-    if let Some(listeners) = map.get("listeners") {
-        let first = listeners
-            .split(',')
-            .map(str::trim)
-            .find(|s| !s.is_empty())
-            .ok_or_else(|| invalid("listeners", listeners, "no listener given"))?;
-        return parse_listener(first).map_err(|reason| invalid("listeners", listeners, reason));
+/// `listeners` wins over the deprecated `rest.host.name` / `rest.port` (http).
+fn rest_listeners(map: &ConfigMap) -> Result<Vec<RestListener>, WorkerConfigError> {
+    if let Some(value) = map.get("listeners") {
+        return listeners::parse_listeners(value)
+            .map_err(|reason| invalid("listeners", value, reason));
     }
     let host = map
         .get("rest.host.name")
@@ -280,26 +335,11 @@ fn rest_listener(map: &ConfigMap) -> Result<(String, u16), WorkerConfigError> {
             .map_err(|_| invalid("rest.port", p, "expected a port number"))?,
         None => 8083,
     };
-    Ok((host, port))
-}
-
-/// Parses `http://host:port` (host may be empty for all interfaces, or `[v6]`).
-fn parse_listener(listener: &str) -> Result<(String, u16), String> {
-    let rest = match listener.split_once("://") {
-        Some((scheme, rest)) if scheme.eq_ignore_ascii_case("http") => rest,
-        Some((scheme, _)) => {
-            return Err(format!("only http listeners are supported, not {scheme}"))
-        }
-        None => return Err("expected a URL such as http://0.0.0.0:8083".into()),
-    };
-    let rest = rest.trim_end_matches('/');
-    let (host, port) = rest
-        .rsplit_once(':')
-        .ok_or_else(|| "the listener needs a port".to_string())?;
-    let port: u16 = port.parse().map_err(|_| format!("invalid port {port:?}"))?;
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    let host = if host.is_empty() { "0.0.0.0" } else { host };
-    Ok((host.to_string(), port))
+    Ok(vec![RestListener {
+        scheme: Scheme::Http,
+        host,
+        port,
+    }])
 }
 
 fn advertised_id(map: &ConfigMap, host: &str, port: u16) -> Result<String, WorkerConfigError> {
@@ -443,6 +483,46 @@ mod tests {
     use super::*;
 
     #[test]
+    fn distributed_mode_is_opt_in() {
+        let map = |pairs: &[(&str, &str)]| -> ConfigMap {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        let standalone = WorkerConfig::from_map(map(&[("group.id", "g")])).unwrap();
+        assert_eq!(
+            standalone.distributed(),
+            None,
+            "group.id alone stays standalone"
+        );
+        let only_topic = WorkerConfig::from_map(map(&[("config.storage.topic", "c")])).unwrap();
+        assert_eq!(only_topic.distributed(), None);
+        let d = WorkerConfig::from_map(map(&[
+            ("group.id", "g"),
+            ("config.storage.topic", "c"),
+            ("status.storage.topic", "s"),
+            ("offset.storage.topic", "o"),
+        ]))
+        .unwrap()
+        .distributed()
+        .expect("distributed");
+        assert_eq!(
+            (
+                d.group_id.as_str(),
+                d.config_topic.as_str(),
+                d.status_topic.as_str()
+            ),
+            ("g", "c", "s")
+        );
+        assert_eq!(d.offset_topic.as_deref(), Some("o"));
+        assert_eq!(
+            d.replication, 3,
+            "Connect's default, capped at the broker count"
+        );
+    }
+
+    #[test]
     fn properties_forms_comments_and_continuations() {
         let text = "# comment\n! other\nbootstrap.servers=kafka:9092\nrest.port : 8084\n\
                     group.id connect-cluster\nplugin.path=/a,\\\n    /b\nkey\\=x=1\nu=caf\\u00e9\n";
@@ -512,9 +592,22 @@ mod tests {
 
     #[test]
     fn bad_values_are_errors_naming_the_key() {
-        let map = parse_properties("listeners=https://0.0.0.0:8443\n");
+        let map = parse_properties("listeners=ftp://0.0.0.0:8443\n");
         let err = WorkerConfig::from_map(map).unwrap_err().to_string();
-        assert!(err.contains("listeners") && err.contains("https"), "{err}");
+        assert!(err.contains("listeners") && err.contains("ftp"), "{err}");
+        let map = parse_properties("listeners=http://:8083,https://0.0.0.0:8443\n");
+        let err = WorkerConfig::from_map(map).unwrap_err().to_string();
+        assert!(
+            err.contains("listeners.https.ssl.certificate.location"),
+            "{err}"
+        );
+        let map = parse_properties(
+            "listeners=http://:8083,https://0.0.0.0:8443\n\
+             listeners.https.ssl.keystore.location=/tls.pem\n",
+        );
+        let cfg = WorkerConfig::from_map(map).unwrap();
+        assert_eq!(cfg.rest_listeners.len(), 2);
+        assert!(cfg.rest_tls.is_some() && cfg.unknown_keys.is_empty());
         let map = parse_properties("rest.port=eighty\n");
         assert!(WorkerConfig::from_map(map)
             .unwrap_err()

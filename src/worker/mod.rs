@@ -4,6 +4,7 @@ pub mod config;
 mod dlq;
 pub mod herder;
 mod intake;
+pub mod listeners;
 mod runner;
 pub mod security;
 pub mod status;

@@ -57,6 +57,9 @@ struct Runner {
     /// Next offset to read per partition, for everything written or skipped.
     acked: BTreeMap<(String, i32), i64>,
     committed: BTreeMap<(String, i32), i64>,
+    /// Distributed mode: the task subscribes to the connector's group instead of assigning
+    /// itself a fixed share.
+    distributed: bool,
 }
 
 pub(super) async fn run(
@@ -67,7 +70,9 @@ pub(super) async fn run(
     let tolerance = Tolerance::from_config(&spec.config);
     let group = kc::group_id(&spec.connector);
     let metrics = TaskMetrics::for_task(&spec.connector, spec.task_id);
+    let distributed = spec.worker.distributed().is_some();
     let mut runner = Runner {
+        distributed,
         spec,
         control,
         status,
@@ -204,6 +209,11 @@ impl Runner {
                 )?;
                 let topics = kc::resolve_topics(&consumer, &self.spec.worker, &self.spec.config)?;
                 let all = kc::partitions(&consumer, &self.spec.worker, &topics)?;
+                if self.distributed {
+                    kc::subscribe(&consumer, &self.group, &topics)?;
+                    tracing::info!(?topics, "subscribed (distributed mode)");
+                    return Ok((consumer, Vec::new()));
+                }
                 let share = kc::share(&all, self.spec.task_id, self.spec.tasks);
                 let start = kc::assign(&consumer, &self.group, &share)?;
                 tracing::info!(partitions = ?start, "assigned");
@@ -232,7 +242,16 @@ impl Runner {
             .get("consumer.max.poll.records")
             .and_then(|v| v.trim().parse().ok())
             .unwrap_or(DEFAULT_MAX_POLL_RECORDS);
-        let assignment = kc::assignment_list(&share);
+        let fixed = kc::assignment_list(&share);
+        // Distributed mode: what the group gave this task at the time of the pause/resume.
+        let distributed = self.distributed;
+        let assignment = |consumer: &TaskConsumer| {
+            if distributed {
+                kc::assignment_list(&kc::current_assignment(consumer))
+            } else {
+                fixed.clone()
+            }
+        };
         let mut paused = false;
         let mut flush = tokio::time::interval(self.spec.worker.offset_flush_interval);
         flush.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -249,9 +268,9 @@ impl Runner {
             if (wants == Control::Pause) != paused {
                 paused = wants == Control::Pause;
                 let toggled = if paused {
-                    consumer.pause(&assignment)
+                    consumer.pause(&assignment(&consumer))
                 } else {
-                    consumer.resume(&assignment)
+                    consumer.resume(&assignment(&consumer))
                 };
                 if let Err(e) = toggled {
                     tracing::warn!(error = %e, "cannot pause/resume the consumer");
@@ -290,6 +309,14 @@ impl Runner {
     }
 
     fn commit(&mut self, consumer: &TaskConsumer) {
+        if self.distributed {
+            // A partition the group moved to another task is committed by its new owner
+            // from where this one last committed: at worst records are written twice.
+            let held = kc::current_assignment(consumer);
+            let held = |tp: &(String, i32)| held.contains(tp);
+            self.acked.retain(|tp, _| held(tp));
+            self.committed.retain(|tp, _| held(tp));
+        }
         if self.acked != self.committed {
             match tokio::task::block_in_place(|| kc::commit(consumer, &self.group, &self.acked)) {
                 Ok(()) => {

@@ -1,6 +1,7 @@
 //! Shared setup for tests that drive a real `cassink worker` process over HTTP.
 #![allow(dead_code)]
 
+pub mod pki;
 pub mod sink;
 
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};

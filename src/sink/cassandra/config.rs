@@ -2,9 +2,12 @@
 //! documents them. Values are strings and may carry stray whitespace.
 
 use super::mapping::Mapping;
+use super::tls::SslConfig;
 use crate::config::{
     parse_bool, parse_list, ConfigDef, ConfigKey, ConfigMap, ConfigType, ConfigValue, Importance,
 };
+use crate::tls::TlsError;
+use std::path::PathBuf;
 use std::time::Duration;
 
 const CONN: &str = "Connection";
@@ -44,7 +47,10 @@ const TIME_UNITS: &[&str] = &[
     "HOURS",
     "DAYS",
 ];
-/// DataStax keys cassink accepts but does not act on (yet): reported as warnings.
+const SSL: &str = "SSL";
+/// DataStax keys cassink accepts but does not act on (yet): reported as warnings. `ssl.*`
+/// keys of [`definition`] are implemented; other `ssl.*` keys (JKS keystores, cipher suites)
+/// are not.
 const UNIMPLEMENTED_PREFIXES: &[&str] = &[
     "jmx",
     "ssl.",
@@ -69,6 +75,12 @@ pub fn definition() -> ConfigDef {
         ConfigKey::new("auth.provider", String, "None or PLAIN (username/password).").default("None").allowed(&["None", "PLAIN"]).group("Authentication"),
         ConfigKey::new("auth.username", String, "Username for PLAIN authentication.").default("").group("Authentication"),
         ConfigKey::new("auth.password", Password, "Password for PLAIN authentication.").default("").group("Authentication"),
+        ConfigKey::new("ssl.provider", String, "TLS to Cassandra: None (plain), or JDK / OpenSSL (both mean TLS with rustls here).").default("None").allowed(&["None", "JDK", "OpenSSL"]).group(SSL),
+        ConfigKey::new("ssl.truststore.path", String, "PEM file of the CA certificates the nodes' certificates must chain to (JKS is not read; convert with keytool/openssl). Empty: the system CA bundle.").default("").group(SSL),
+        ConfigKey::new("ssl.truststore.password", Password, "Accepted for compatibility; PEM truststores have no password.").default("").group(SSL),
+        ConfigKey::new("ssl.hostnameValidation", Boolean, "Check that the node certificate names the host of the first contact point (one name for all nodes).").default("true").group(SSL),
+        ConfigKey::new("ssl.openssl.keyCertChain", String, "Mutual TLS: PEM client certificate chain presented to the nodes.").default("").group(SSL),
+        ConfigKey::new("ssl.openssl.privateKey", String, "Mutual TLS: the unencrypted PEM private key of ssl.openssl.keyCertChain.").default("").group(SSL),
         ConfigKey::new("topic.<topic>.<keyspace>.<table>.mapping", String, "Required per table: column=source pairs (value.f, key.f, key, value, header.h, now(), __ttl, __timestamp).").group(TABLE).importance(Importance::High),
         ConfigKey::new("topic.<topic>.<keyspace>.<table>.consistencyLevel", String, "Write consistency level.").default("LOCAL_ONE").allowed(CONSISTENCY_LEVELS).group(TABLE),
         ConfigKey::new("topic.<topic>.<keyspace>.<table>.ttl", Int, "TTL in ttlTimeUnit for every write; -1 = none.").default("-1").group(TABLE),
@@ -123,6 +135,8 @@ pub struct SinkConfig {
     pub compression: String,
     pub username: Option<String>,
     pub password: Option<String>,
+    /// `ssl.*`: TLS to the nodes when `ssl.provider` is not `None`.
+    pub ssl: Option<SslConfig>,
     pub tables: Vec<TableConfig>,
     pub raw: ConfigMap,
 }
@@ -224,6 +238,15 @@ pub fn validate(config: &ConfigMap) -> Vec<ConfigValue> {
         }
         values.push(value);
     }
+    if let Some(ssl) = ssl_config(config) {
+        if let Err(e) = ssl.client_config() {
+            let key = match &e {
+                TlsError::File { what, .. } if what.starts_with("ssl.") => *what,
+                _ => "ssl.provider",
+            };
+            values.push(ConfigValue::new(key, config.get(key).cloned()).with_error(e.to_string()));
+        }
+    }
     let topics = topics_of(config);
     for topic in &topics {
         if !tables_per_topic.contains_key(topic) {
@@ -247,11 +270,35 @@ pub fn validate(config: &ConfigMap) -> Vec<ConfigValue> {
     values
 }
 
+/// The `ssl.*` settings, when `ssl.provider` turns TLS on.
+fn ssl_config(config: &ConfigMap) -> Option<SslConfig> {
+    let get = |k: &str| {
+        config
+            .get(k)
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    };
+    let provider = get("ssl.provider").unwrap_or_default();
+    if provider.is_empty() || provider.eq_ignore_ascii_case("none") {
+        return None;
+    }
+    Some(SslConfig {
+        truststore: get("ssl.truststore.path").map(PathBuf::from),
+        key_cert_chain: get("ssl.openssl.keyCertChain").map(PathBuf::from),
+        private_key: get("ssl.openssl.privateKey").map(PathBuf::from),
+        hostname_validation: get("ssl.hostnameValidation")
+            .and_then(|v| parse_bool(&v))
+            .unwrap_or(true),
+    })
+}
+
 /// Accepted keys that cassink does not act on yet.
 pub fn warnings(config: &ConfigMap) -> Vec<String> {
+    let def = definition();
     config
         .keys()
         .filter(|k| UNIMPLEMENTED_PREFIXES.iter().any(|p| k.starts_with(p)))
+        .filter(|k| def.key(k).is_none())
         .map(|k| format!("{k} is accepted but not implemented by cassink yet; it has no effect"))
         .collect()
 }
@@ -337,6 +384,7 @@ impl SinkConfig {
             pool_size: num("connectionPoolLocalSize")?.max(1) as usize,
             compression: get("compression").to_ascii_lowercase(),
             password: username.as_ref().map(|_| get("auth.password")),
+            ssl: ssl_config(config),
             username,
             tables,
             raw: config.clone(),

@@ -7,6 +7,7 @@ pub mod mapping;
 pub mod schema;
 pub mod session;
 pub mod statement;
+pub mod tls;
 pub mod writer;
 
 use crate::config::{ConfigDef, ConfigMap, ConfigValue};

@@ -7,23 +7,84 @@ use cdrs_tokio::authenticators::{
     NoneAuthenticatorProvider, SaslAuthenticatorProvider, StaticPasswordAuthenticatorProvider,
 };
 use cdrs_tokio::cluster::connection_pool::ConnectionPoolConfigBuilder;
-use cdrs_tokio::cluster::session::{Session, SessionBuilder, TcpSessionBuilder};
-use cdrs_tokio::cluster::{NodeTcpConfigBuilder, TcpConnectionManager};
+use cdrs_tokio::cluster::session::{
+    RustlsSessionBuilder, Session, SessionBuildError, SessionBuilder, TcpSessionBuilder,
+};
+use cdrs_tokio::cluster::{
+    NodeAddress, NodeRustlsConfigBuilder, NodeTcpConfigBuilder, RustlsConnectionManager,
+    TcpConnectionManager,
+};
 use cdrs_tokio::compression::Compression;
-use cdrs_tokio::error::Error as CdrsError;
+use cdrs_tokio::error::{Error as CdrsError, Result as CdrsResult};
 use cdrs_tokio::frame::message_error::ErrorType;
+use cdrs_tokio::frame::message_result::BodyResResultPrepared;
+use cdrs_tokio::frame::Envelope;
 use cdrs_tokio::load_balancing::node_distance_evaluator::TopologyAwareNodeDistanceEvaluator;
 use cdrs_tokio::load_balancing::RoundRobinLoadBalancingStrategy;
+use cdrs_tokio::query::{PreparedQuery, QueryBatch, QueryValues};
 use cdrs_tokio::retry::FallthroughRetryPolicy;
-use cdrs_tokio::transport::TransportTcp;
+use cdrs_tokio::statement::StatementParams;
+use cdrs_tokio::transport::{TransportRustls, TransportTcp};
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub type CqlSession = Session<
+type TcpSession = Session<
     TransportTcp,
     TcpConnectionManager,
     RoundRobinLoadBalancingStrategy<TransportTcp, TcpConnectionManager>,
 >;
+type TlsSession = Session<
+    TransportRustls,
+    RustlsConnectionManager,
+    RoundRobinLoadBalancingStrategy<TransportRustls, RustlsConnectionManager>,
+>;
+
+/// A task's session, plain or TLS (`ssl.provider`); the writer sees one type.
+pub enum CqlSession {
+    Plain(TcpSession),
+    Tls(TlsSession),
+}
+
+/// Runs `$body` with `$s` bound to the session, whichever the transport.
+macro_rules! on_session {
+    ($self:expr, $s:ident => $body:expr) => {
+        match $self {
+            CqlSession::Plain($s) => $body,
+            CqlSession::Tls($s) => $body,
+        }
+    };
+}
+
+impl CqlSession {
+    pub async fn prepare_raw(&self, query: &str) -> CdrsResult<BodyResResultPrepared> {
+        on_session!(self, s => s.prepare_raw(query).await)
+    }
+
+    pub async fn prepare(&self, query: &str) -> CdrsResult<PreparedQuery> {
+        on_session!(self, s => s.prepare(query).await)
+    }
+
+    pub async fn exec_with_params(
+        &self,
+        prepared: &PreparedQuery,
+        params: &StatementParams,
+    ) -> CdrsResult<Envelope> {
+        on_session!(self, s => s.exec_with_params(prepared, params).await)
+    }
+
+    pub async fn batch(&self, batch: QueryBatch) -> CdrsResult<Envelope> {
+        on_session!(self, s => s.batch(batch).await)
+    }
+
+    pub async fn query_with_values(
+        &self,
+        query: &str,
+        values: impl Into<QueryValues>,
+    ) -> CdrsResult<Envelope> {
+        on_session!(self, s => s.query_with_values(query, values).await)
+    }
+}
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -36,7 +97,7 @@ pub async fn connect(config: &SinkConfig) -> Result<CqlSession, SinkError> {
             }
             _ => Arc::new(NoneAuthenticatorProvider),
         };
-    let points: Vec<_> = config
+    let hosts: Vec<String> = config
         .contact_points
         .iter()
         .map(|p| {
@@ -46,20 +107,15 @@ pub async fn connect(config: &SinkConfig) -> Result<CqlSession, SinkError> {
                 format!("{p}:{}", config.port)
             }
         })
-        .map(Into::into)
         .collect();
+    let points: Vec<NodeAddress> = hosts.iter().map(Into::into).collect();
     let where_ = config.contact_points.join(",");
-    let node_config = NodeTcpConfigBuilder::new()
-        .with_contact_points(points)
-        .with_authenticator_provider(auth)
-        .build()
-        .await
-        .map_err(|e| {
-            SinkError::transient(
-                "AllNodesFailedException",
-                format!("cannot reach Cassandra at {where_}: {e}"),
-            )
-        })?;
+    let unreachable = |e: CdrsError| {
+        SinkError::transient(
+            "AllNodesFailedException",
+            format!("cannot reach Cassandra at {where_}: {e}"),
+        )
+    };
     let compression = match config.compression.as_str() {
         "lz4" => Compression::Lz4,
         "snappy" => Compression::Snappy,
@@ -69,18 +125,110 @@ pub async fn connect(config: &SinkConfig) -> Result<CqlSession, SinkError> {
         .with_local_size(config.pool_size)
         .with_connect_timeout(Some(CONNECT_TIMEOUT))
         .build();
-    let mut builder = TcpSessionBuilder::new(RoundRobinLoadBalancingStrategy::new(), node_config)
-        .with_compression(compression)
-        .with_connection_pool_config(pool)
-        // The runner retries with backoff and needs the server's own error to classify it:
-        // the default policy turns Unavailable into "No nodes available in query plan!".
-        .with_retry_policy(Box::new(FallthroughRetryPolicy));
-    if let Some(dc) = &config.local_dc {
-        builder = builder.with_node_distance_evaluator(Box::new(
-            TopologyAwareNodeDistanceEvaluator::new(dc.clone()),
-        ));
+    let session = match &config.ssl {
+        None => {
+            let node_config = NodeTcpConfigBuilder::new()
+                .with_contact_points(points)
+                .with_authenticator_provider(auth)
+                .build()
+                .await
+                .map_err(unreachable)?;
+            let mut builder =
+                TcpSessionBuilder::new(RoundRobinLoadBalancingStrategy::new(), node_config)
+                    .with_compression(compression)
+                    .with_connection_pool_config(pool)
+                    // The runner retries with backoff and needs the server's own error to
+                    // classify it: the default policy turns Unavailable into "No nodes
+                    // available in query plan!".
+                    .with_retry_policy(Box::new(FallthroughRetryPolicy));
+            if let Some(dc) = &config.local_dc {
+                builder = builder.with_node_distance_evaluator(Box::new(
+                    TopologyAwareNodeDistanceEvaluator::new(dc.clone()),
+                ));
+            }
+            build(&where_, builder.build()).await.map(CqlSession::Plain)
+        }
+        Some(ssl) => {
+            let bad_config =
+                |e: crate::tls::TlsError| SinkError::permanent("ConfigException", e.to_string());
+            let tls = ssl.client_config().map_err(bad_config)?;
+            let name = super::tls::server_name(&config.contact_points[0]).map_err(bad_config)?;
+            probe_tls(&hosts[0], tls.clone(), name.clone()).await?;
+            let node_config = NodeRustlsConfigBuilder::new(name, tls)
+                .with_contact_points(points)
+                .with_authenticator_provider(auth)
+                .build()
+                .await
+                .map_err(unreachable)?;
+            let mut builder =
+                RustlsSessionBuilder::new(RoundRobinLoadBalancingStrategy::new(), node_config)
+                    .with_compression(compression)
+                    .with_connection_pool_config(pool)
+                    .with_retry_policy(Box::new(FallthroughRetryPolicy));
+            if let Some(dc) = &config.local_dc {
+                builder = builder.with_node_distance_evaluator(Box::new(
+                    TopologyAwareNodeDistanceEvaluator::new(dc.clone()),
+                ));
+            }
+            build(&where_, builder.build()).await.map(CqlSession::Tls)
+        }
+    }?;
+    Ok(session)
+}
+
+/// One TLS connection to the first contact point and a CQL `OPTIONS` round trip before the
+/// driver starts: a refused certificate (ours or the node's) is reported as such, where the
+/// driver would only retry until its connect timeout.
+async fn probe_tls(
+    addr: &str,
+    tls: Arc<rustls::ClientConfig>,
+    name: rustls::pki_types::ServerName<'static>,
+) -> Result<(), SinkError> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let failed = |e: std::io::Error| {
+        let rustls_error = e
+            .get_ref()
+            .and_then(|inner| inner.downcast_ref::<rustls::Error>());
+        let message = format!("TLS to Cassandra at {addr} failed: {e}");
+        match rustls_error {
+            Some(rustls::Error::InvalidCertificate(_) | rustls::Error::AlertReceived(_)) => {
+                SinkError::permanent("SSLHandshakeException", message)
+            }
+            _ => SinkError::transient("AllNodesFailedException", message),
+        }
+    };
+    let attempt = async {
+        let tcp = tokio::net::TcpStream::connect(addr).await?;
+        let mut stream = tokio_rustls::TlsConnector::from(tls)
+            .connect(name, tcp)
+            .await?;
+        // Protocol v4 OPTIONS: version, flags, stream id, opcode, body length.
+        stream.write_all(&[0x04, 0, 0, 0, 0x05, 0, 0, 0, 0]).await?;
+        stream.flush().await?;
+        let mut first = [0u8; 1];
+        match stream.read(&mut first).await? {
+            0 => Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "the node closed the connection (does it expect TLS?)",
+            )),
+            _ => Ok(()),
+        }
+    };
+    match tokio::time::timeout(CONNECT_TIMEOUT, attempt).await {
+        Ok(result) => result.map_err(failed),
+        Err(_) => Err(SinkError::transient(
+            "AllNodesFailedException",
+            format!("timed out opening TLS to Cassandra at {addr}"),
+        )),
     }
-    match tokio::time::timeout(CONNECT_TIMEOUT * 3, builder.build()).await {
+}
+
+/// Awaits a session build, bounded by three connect timeouts.
+async fn build<S>(
+    where_: &str,
+    session: impl Future<Output = Result<S, SessionBuildError>>,
+) -> Result<S, SinkError> {
+    match tokio::time::timeout(CONNECT_TIMEOUT * 3, session).await {
         Ok(Ok(session)) => Ok(session),
         Ok(Err(e)) => Err(SinkError::transient(
             "AllNodesFailedException",

@@ -462,6 +462,12 @@ impl Herder {
             return Ok(());
         }
         self.store.put_target_state(name, target)?;
+        self.transition(name, c, target).await;
+        Ok(())
+    }
+
+    /// Moves a connector's tasks from its current target state to `target`.
+    async fn transition(&self, name: &str, c: &mut Connector, target: TargetState) {
         let previous = c.target;
         c.target = target;
         match target {
@@ -478,7 +484,66 @@ impl Herder {
             _ => self.start_tasks(name, c),
         }
         tracing::info!(connector = name, target_state = ?target, "target state changed");
-        Ok(())
+    }
+
+    /// Distributed mode: brings connector `name` in line with the store after a config
+    /// record arrived from the config topic (written by this worker or another). Creates,
+    /// reconfigures, pauses/resumes/stops or deletes the local tasks as needed; a record this
+    /// worker wrote itself finds nothing to do.
+    pub async fn reconcile(&self, name: &str) {
+        // Read under the lock: a local change in between cannot be overtaken by older state.
+        let mut map = self.connectors.lock().await;
+        let stored = match self.store.get(name) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(connector = name, "cannot read the stored connector: {e}");
+                return;
+            }
+        };
+        match (stored, map.get_mut(name)) {
+            (None, None) => {}
+            (None, Some(_)) => {
+                if let Some(c) = map.remove(name) {
+                    stop_handles(name, c.tasks).await;
+                }
+                crate::metrics::global().remove_connector(name);
+                tracing::info!(connector = name, "deleted connector (config topic)");
+            }
+            (Some(s), None) => {
+                let mut c = Connector {
+                    config: s.config,
+                    target: s.target_state,
+                    tasks: Vec::new(),
+                    failure: None,
+                    topics_reset: false,
+                };
+                self.start_tasks(name, &mut c);
+                map.insert(name.to_string(), c);
+                tracing::info!(connector = name, "created connector (config topic)");
+            }
+            (Some(s), Some(c)) if c.config != s.config => {
+                stop_handles(name, std::mem::take(&mut c.tasks)).await;
+                c.config = s.config;
+                c.target = s.target_state;
+                self.start_tasks(name, c);
+                tracing::info!(connector = name, "updated connector config (config topic)");
+            }
+            (Some(s), Some(c)) if c.target != s.target_state => {
+                self.transition(name, c, s.target_state).await;
+            }
+            (Some(_), Some(_)) => {}
+        }
+    }
+
+    /// Distributed mode: reconciles every connector the store announces, until the store
+    /// is dropped.
+    pub fn follow(self: &Arc<Self>, mut changes: tokio::sync::mpsc::UnboundedReceiver<String>) {
+        let herder = self.clone();
+        tokio::spawn(async move {
+            while let Some(name) = changes.recv().await {
+                herder.reconcile(&name).await;
+            }
+        });
     }
 
     pub async fn pause(&self, name: &str) -> Result<()> {

@@ -1,0 +1,508 @@
+//! [`KafkaStore`]: distributed mode's [`ConfigStore`] over two topics, as Kafka Connect
+//! lays them out. The config topic (compacted, 1 partition) holds `connector-<name>`
+//! (`{"properties": {...}}`) and `target-state-<name>` (`{"state": "PAUSED"}`) records;
+//! the status topic holds `status-connector-<name>` and `status-task-<name>-<id>`.
+//! Deletes are tombstones; the last record per key wins.
+//!
+//! Every worker reads both topics from the beginning at start-up and follows them with a
+//! background consumer that `assign`s partition 0 (no group), so a write made on any worker
+//! reaches all of them. A write is produced with `acks=all`, and returns once this worker's
+//! own follower has read past it (read-your-writes). Each config record read is announced on
+//! the channel [`KafkaStore::open`] returns, so the herder can react to other workers' writes.
+
+use super::{ConfigStore, Result, StatusSnapshot, StoreError, StoredConnector, TargetState};
+use crate::config::ConfigMap;
+use crate::worker::config::{Distributed, WorkerConfig};
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::config::FromClientConfig;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::error::RDKafkaErrorCode;
+use rdkafka::message::Message;
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+
+/// How long a write may wait for the broker's ack plus the follower catching up.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long start-up may take to read both topics to their end.
+const CATCH_UP_TIMEOUT: Duration = Duration::from_secs(60);
+
+#[derive(Default)]
+struct View {
+    configs: BTreeMap<String, ConfigMap>,
+    targets: BTreeMap<String, TargetState>,
+    statuses: BTreeMap<String, StatusSnapshot>,
+    /// Next offset to read, per topic (partition 0).
+    positions: BTreeMap<String, i64>,
+}
+
+struct Shared {
+    view: Mutex<View>,
+    advanced: Condvar,
+}
+
+pub struct KafkaStore {
+    cfg: Distributed,
+    worker_id: String,
+    producer: FutureProducer,
+    shared: Arc<Shared>,
+    stop: Arc<AtomicBool>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct ConnectorRecord {
+    properties: ConfigMap,
+}
+
+#[derive(Serialize, Deserialize)]
+struct TargetRecord {
+    state: TargetState,
+}
+
+/// Connect's status value, with the whole snapshot kept for connector records.
+#[derive(Serialize, Deserialize)]
+struct StatusRecord {
+    state: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    trace: Option<String>,
+    worker_id: String,
+    generation: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    snapshot: Option<StatusSnapshot>,
+}
+
+fn kafka_err(action: &'static str, topic: &str, reason: impl ToString) -> StoreError {
+    StoreError::Kafka {
+        action,
+        topic: topic.to_string(),
+        reason: reason.to_string(),
+    }
+}
+
+/// Runs blocking work without stalling the async runtime's other tasks.
+fn blocking<T>(f: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(f)
+        }
+        _ => f(),
+    }
+}
+
+impl KafkaStore {
+    /// Creates the topics when missing, starts the follower and reads both topics to their
+    /// end. The receiver yields the name of every connector whose config record was read.
+    pub async fn open(
+        worker: &WorkerConfig,
+        cfg: Distributed,
+    ) -> Result<(Self, mpsc::UnboundedReceiver<String>)> {
+        let mut client = ClientConfig::new();
+        client.set("bootstrap.servers", &worker.bootstrap_servers);
+        for (k, v) in &worker.producer {
+            client.set(k, v);
+        }
+        ensure_compacted(&client, &cfg.config_topic, cfg.replication).await?;
+        ensure_compacted(&client, &cfg.status_topic, cfg.replication).await?;
+
+        let producer: FutureProducer = client
+            .clone()
+            .set("acks", "all")
+            .set("linger.ms", "0")
+            .create()
+            .map_err(|e| kafka_err("create a producer for", &cfg.config_topic, e))?;
+
+        let mut follower_cfg = ClientConfig::new();
+        follower_cfg.set("bootstrap.servers", &worker.bootstrap_servers);
+        for (k, v) in &worker.consumer {
+            follower_cfg.set(k, v);
+        }
+        follower_cfg
+            .set("group.id", format!("{}-follower", cfg.group_id))
+            .set("enable.auto.commit", "false")
+            .set("enable.auto.offset.store", "false")
+            .set("enable.partition.eof", "false")
+            .set("fetch.wait.max.ms", "50");
+        let consumer = BaseConsumer::from_config(&follower_cfg)
+            .map_err(|e| kafka_err("create a follower for", &cfg.config_topic, e))?;
+        let mut tpl = TopicPartitionList::new();
+        let mut ends = BTreeMap::new();
+        for topic in [&cfg.config_topic, &cfg.status_topic] {
+            tpl.add_partition_offset(topic, 0, Offset::Beginning)
+                .map_err(|e| kafka_err("assign", topic, e))?;
+            let (_, high) = blocking(|| consumer.fetch_watermarks(topic, 0, WRITE_TIMEOUT))
+                .map_err(|e| kafka_err("read the end offset of", topic, e))?;
+            ends.insert(topic.clone(), high);
+        }
+        consumer
+            .assign(&tpl)
+            .map_err(|e| kafka_err("assign", &cfg.config_topic, e))?;
+
+        let shared = Arc::new(Shared {
+            view: Mutex::new(View::default()),
+            advanced: Condvar::new(),
+        });
+        let stop = Arc::new(AtomicBool::new(false));
+        let (tx, rx) = mpsc::unbounded_channel();
+        {
+            let shared = shared.clone();
+            let stop = stop.clone();
+            let cfg = cfg.clone();
+            std::thread::Builder::new()
+                .name("config-follower".into())
+                .spawn(move || follow(consumer, cfg, shared, stop, tx))
+                .map_err(|e| kafka_err("start the follower of", "config", e))?;
+        }
+        let store = Self {
+            cfg,
+            worker_id: worker.worker_id.clone(),
+            producer,
+            shared,
+            stop,
+        };
+        for (topic, high) in ends {
+            blocking(|| store.wait_past(&topic, high - 1, CATCH_UP_TIMEOUT))?;
+        }
+        tracing::info!(
+            config_topic = %store.cfg.config_topic,
+            status_topic = %store.cfg.status_topic,
+            "read the config and status topics"
+        );
+        Ok((store, rx))
+    }
+
+    /// Blocks until the follower has read `offset` of `topic` (nothing to wait for when < 0).
+    fn wait_past(&self, topic: &str, offset: i64, timeout: Duration) -> Result<()> {
+        let deadline = Instant::now() + timeout;
+        let mut view = self.shared.view.lock().unwrap_or_else(|p| p.into_inner());
+        while view.positions.get(topic).copied().unwrap_or(0) <= offset {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(kafka_err(
+                    "read back",
+                    topic,
+                    format!("the follower did not reach offset {offset} within {timeout:?}"),
+                ));
+            }
+            view = self
+                .shared
+                .advanced
+                .wait_timeout(view, left)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        }
+        Ok(())
+    }
+
+    /// Produces one record (`None`: a tombstone) and waits for the ack; with `read_back`,
+    /// also until the follower has read it.
+    fn write(&self, topic: &str, key: &str, value: Option<Vec<u8>>, read_back: bool) -> Result<()> {
+        blocking(|| {
+            let mut record = FutureRecord::<str, [u8]>::to(topic).key(key).partition(0);
+            if let Some(v) = value.as_deref() {
+                record = record.payload(v);
+            }
+            let delivery = futures::executor::block_on(self.producer.send(record, WRITE_TIMEOUT))
+                .map_err(|(e, _)| kafka_err("write to", topic, e))?;
+            if read_back {
+                self.wait_past(topic, delivery.offset, WRITE_TIMEOUT)?;
+            }
+            Ok(())
+        })
+    }
+
+    fn json<T: Serialize>(&self, value: &T) -> Vec<u8> {
+        serde_json::to_vec(value).unwrap_or_default()
+    }
+
+    fn view(&self) -> std::sync::MutexGuard<'_, View> {
+        self.shared.view.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl Drop for KafkaStore {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Creates `topic` (1 partition, compacted) unless it exists, with the replication factor
+/// capped at the number of brokers.
+async fn ensure_compacted(client: &ClientConfig, topic: &str, replication: i32) -> Result<()> {
+    let admin: AdminClient<DefaultClientContext> = client
+        .create()
+        .map_err(|e| kafka_err("create an admin client for", topic, e))?;
+    let brokers = blocking(|| admin.inner().fetch_metadata(None, WRITE_TIMEOUT))
+        .map(|md| md.brokers().len() as i32)
+        .unwrap_or(1)
+        .max(1);
+    let replication = replication.clamp(1, brokers);
+    let new = NewTopic::new(topic, 1, TopicReplication::Fixed(replication))
+        .set("cleanup.policy", "compact");
+    let results = admin
+        .create_topics(
+            [&new],
+            &AdminOptions::new().operation_timeout(Some(WRITE_TIMEOUT)),
+        )
+        .await
+        .map_err(|e| kafka_err("create", topic, e))?;
+    for r in results {
+        match r {
+            Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
+            Err((_, code)) => return Err(kafka_err("create", topic, code)),
+        }
+    }
+    Ok(())
+}
+
+/// The follower loop: applies every record to the view, wakes writers waiting to read back,
+/// and announces config changes.
+fn follow(
+    consumer: BaseConsumer,
+    cfg: Distributed,
+    shared: Arc<Shared>,
+    stop: Arc<AtomicBool>,
+    changes: mpsc::UnboundedSender<String>,
+) {
+    while !stop.load(Ordering::Relaxed) {
+        let Some(msg) = consumer.poll(Duration::from_millis(200)) else {
+            continue;
+        };
+        let msg = match msg {
+            Ok(m) => m,
+            Err(e) => {
+                tracing::warn!(error = %e, "config follower: cannot read");
+                continue;
+            }
+        };
+        let topic = msg.topic().to_string();
+        let key = msg
+            .key()
+            .map(|k| String::from_utf8_lossy(k).into_owned())
+            .unwrap_or_default();
+        let payload = msg.payload();
+        let mut view = shared.view.lock().unwrap_or_else(|p| p.into_inner());
+        let changed = if topic == cfg.config_topic {
+            apply_config(&mut view, &key, payload)
+        } else {
+            apply_status(&mut view, &key, payload);
+            None
+        };
+        view.positions.insert(topic, msg.offset() + 1);
+        drop(view);
+        shared.advanced.notify_all();
+        if let Some(name) = changed {
+            let _ = changes.send(name);
+        }
+    }
+}
+
+/// Applies one config-topic record; returns the connector it concerns.
+fn apply_config(view: &mut View, key: &str, payload: Option<&[u8]>) -> Option<String> {
+    if let Some(name) = key.strip_prefix("connector-") {
+        match payload.map(serde_json::from_slice::<ConnectorRecord>) {
+            None => {
+                view.configs.remove(name);
+            }
+            Some(Ok(r)) => {
+                view.configs.insert(name.to_string(), r.properties);
+            }
+            Some(Err(e)) => {
+                tracing::warn!(key, error = %e, "config topic: unreadable connector record");
+                return None;
+            }
+        }
+        return Some(name.to_string());
+    }
+    if let Some(name) = key.strip_prefix("target-state-") {
+        match payload.map(serde_json::from_slice::<TargetRecord>) {
+            None => {
+                view.targets.remove(name);
+            }
+            Some(Ok(r)) => {
+                view.targets.insert(name.to_string(), r.state);
+            }
+            Some(Err(e)) => {
+                tracing::warn!(key, error = %e, "config topic: unreadable target state");
+                return None;
+            }
+        }
+        return Some(name.to_string());
+    }
+    None
+}
+
+fn apply_status(view: &mut View, key: &str, payload: Option<&[u8]>) {
+    let Some(name) = key.strip_prefix("status-connector-") else {
+        return;
+    };
+    match payload.map(serde_json::from_slice::<StatusRecord>) {
+        None => {
+            view.statuses.remove(name);
+        }
+        Some(Ok(StatusRecord {
+            snapshot: Some(s), ..
+        })) => {
+            view.statuses.insert(name.to_string(), s);
+        }
+        Some(_) => {}
+    }
+}
+
+impl ConfigStore for KafkaStore {
+    fn list(&self) -> Result<Vec<StoredConnector>> {
+        let view = self.view();
+        Ok(view
+            .configs
+            .keys()
+            .filter_map(|name| stored(&view, name))
+            .collect())
+    }
+
+    fn get(&self, name: &str) -> Result<Option<StoredConnector>> {
+        Ok(stored(&self.view(), name))
+    }
+
+    fn put_config(&self, name: &str, config: &ConfigMap, target_state: TargetState) -> Result<()> {
+        let topic = self.cfg.config_topic.clone();
+        let is_new = !self.view().configs.contains_key(name);
+        if is_new {
+            let state = self.json(&TargetRecord {
+                state: target_state,
+            });
+            self.write(&topic, &format!("target-state-{name}"), Some(state), false)?;
+        }
+        let value = self.json(&ConnectorRecord {
+            properties: config.clone(),
+        });
+        self.write(&topic, &format!("connector-{name}"), Some(value), true)
+    }
+
+    fn put_target_state(&self, name: &str, state: TargetState) -> Result<()> {
+        if !self.view().configs.contains_key(name) {
+            return Err(StoreError::NotFound(name.to_string()));
+        }
+        let value = self.json(&TargetRecord { state });
+        let topic = self.cfg.config_topic.clone();
+        self.write(&topic, &format!("target-state-{name}"), Some(value), true)
+    }
+
+    fn put_status(&self, name: &str, status: &StatusSnapshot) -> Result<()> {
+        let topic = self.cfg.status_topic.clone();
+        for task in &status.tasks {
+            let value = self.json(&StatusRecord {
+                state: task.state.clone(),
+                trace: task.trace.clone(),
+                worker_id: self.worker_id.clone(),
+                generation: 0,
+                snapshot: None,
+            });
+            let key = format!("status-task-{name}-{}", task.id);
+            self.write(&topic, &key, Some(value), false)?;
+        }
+        let value = self.json(&StatusRecord {
+            state: status.connector_state.clone(),
+            trace: status.connector_trace.clone(),
+            worker_id: self.worker_id.clone(),
+            generation: 0,
+            snapshot: Some(status.clone()),
+        });
+        self.write(
+            &topic,
+            &format!("status-connector-{name}"),
+            Some(value),
+            false,
+        )
+    }
+
+    fn delete(&self, name: &str) -> Result<()> {
+        let topic = self.cfg.config_topic.clone();
+        self.write(&topic, &format!("target-state-{name}"), None, false)?;
+        self.write(&topic, &format!("connector-{name}"), None, true)
+    }
+}
+
+fn stored(view: &View, name: &str) -> Option<StoredConnector> {
+    let config = view.configs.get(name)?;
+    Some(StoredConnector {
+        name: name.to_string(),
+        config: config.clone(),
+        target_state: view
+            .targets
+            .get(name)
+            .copied()
+            .unwrap_or(TargetState::Running),
+        status: view.statuses.get(name).cloned(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn connector(props: &[(&str, &str)]) -> Vec<u8> {
+        let properties = props
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        serde_json::to_vec(&ConnectorRecord { properties }).unwrap()
+    }
+
+    #[test]
+    fn last_record_per_key_wins_and_tombstones_delete() {
+        let mut view = View::default();
+        let first = connector(&[("tasks.max", "1")]);
+        let second = connector(&[("tasks.max", "2")]);
+        assert_eq!(
+            apply_config(&mut view, "connector-a", Some(&first)),
+            Some("a".into())
+        );
+        apply_config(&mut view, "connector-a", Some(&second));
+        apply_config(&mut view, "target-state-a", Some(br#"{"state":"PAUSED"}"#));
+        let a = stored(&view, "a").expect("stored");
+        assert_eq!(a.config["tasks.max"], "2");
+        assert_eq!(a.target_state, TargetState::Paused);
+
+        // A connector without a target-state record runs.
+        apply_config(&mut view, "connector-b", Some(&first));
+        assert_eq!(
+            stored(&view, "b").unwrap().target_state,
+            TargetState::Running
+        );
+
+        apply_config(&mut view, "target-state-a", None);
+        apply_config(&mut view, "connector-a", None);
+        assert!(stored(&view, "a").is_none());
+        // Unknown keys (e.g. Connect's task configs) are ignored.
+        assert_eq!(apply_config(&mut view, "task-b-0", Some(b"{}")), None);
+    }
+
+    #[test]
+    fn connector_statuses_keep_their_snapshot() {
+        let mut view = View::default();
+        let snapshot = StatusSnapshot {
+            connector_state: "RUNNING".into(),
+            connector_trace: None,
+            tasks: vec![],
+            at_ms: 1,
+        };
+        let record = serde_json::to_vec(&StatusRecord {
+            state: "RUNNING".into(),
+            trace: None,
+            worker_id: "127.0.0.1:8083".into(),
+            generation: 0,
+            snapshot: Some(snapshot.clone()),
+        })
+        .unwrap();
+        apply_status(&mut view, "status-connector-a", Some(&record));
+        apply_status(&mut view, "status-task-a-0", Some(b"{}"));
+        assert_eq!(view.statuses.get("a"), Some(&snapshot));
+        apply_status(&mut view, "status-connector-a", None);
+        assert!(view.statuses.is_empty());
+    }
+}
