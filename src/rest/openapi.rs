@@ -4,6 +4,7 @@
 use utoipa::openapi::path::{
     HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn, PathItem, PathsBuilder,
 };
+use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::{Info, OpenApi, OpenApiBuilder, Required, ResponseBuilder};
 
 use HttpMethod::{Delete, Get, Patch, Post, Put};
@@ -231,11 +232,18 @@ pub fn openapi() -> OpenApi {
             .split('/')
             .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
         {
+            // Task ids are integers; every other path parameter is a string.
+            let ty = if param == "task" {
+                Type::Integer
+            } else {
+                Type::String
+            };
             op = op.parameter(
                 ParameterBuilder::new()
                     .name(param)
                     .parameter_in(ParameterIn::Path)
-                    .required(Required::True),
+                    .required(Required::True)
+                    .schema(Some(ObjectBuilder::new().schema_type(ty))),
             );
         }
         paths = paths.path(*path, PathItem::new(method.clone(), op));
