@@ -133,19 +133,9 @@ pub async fn connect(config: &SinkConfig) -> Result<CqlSession, SinkError> {
                 .build()
                 .await
                 .map_err(unreachable)?;
-            let mut builder =
-                TcpSessionBuilder::new(RoundRobinLoadBalancingStrategy::new(), node_config)
-                    .with_compression(compression)
-                    .with_connection_pool_config(pool)
-                    // The runner retries with backoff and needs the server's own error to
-                    // classify it: the default policy turns Unavailable into "No nodes
-                    // available in query plan!".
-                    .with_retry_policy(Box::new(FallthroughRetryPolicy));
-            if let Some(dc) = &config.local_dc {
-                builder = builder.with_node_distance_evaluator(Box::new(
-                    TopologyAwareNodeDistanceEvaluator::new(dc.clone()),
-                ));
-            }
+            let builder =
+                TcpSessionBuilder::new(RoundRobinLoadBalancingStrategy::new(), node_config);
+            let builder = tuned(builder, config, compression, pool);
             build(&where_, builder.build()).await.map(CqlSession::Plain)
         }
         Some(ssl) => {
@@ -160,20 +150,40 @@ pub async fn connect(config: &SinkConfig) -> Result<CqlSession, SinkError> {
                 .build()
                 .await
                 .map_err(unreachable)?;
-            let mut builder =
-                RustlsSessionBuilder::new(RoundRobinLoadBalancingStrategy::new(), node_config)
-                    .with_compression(compression)
-                    .with_connection_pool_config(pool)
-                    .with_retry_policy(Box::new(FallthroughRetryPolicy));
-            if let Some(dc) = &config.local_dc {
-                builder = builder.with_node_distance_evaluator(Box::new(
-                    TopologyAwareNodeDistanceEvaluator::new(dc.clone()),
-                ));
-            }
+            let builder =
+                RustlsSessionBuilder::new(RoundRobinLoadBalancingStrategy::new(), node_config);
+            let builder = tuned(builder, config, compression, pool);
             build(&where_, builder.build()).await.map(CqlSession::Tls)
         }
     }?;
     Ok(session)
+}
+
+/// The session settings shared by plain and TLS sessions.
+fn tuned<T, CM, LB, B>(
+    builder: B,
+    config: &SinkConfig,
+    compression: Compression,
+    pool: cdrs_tokio::cluster::connection_pool::ConnectionPoolConfig,
+) -> B
+where
+    T: cdrs_tokio::transport::CdrsTransport + 'static,
+    CM: cdrs_tokio::cluster::ConnectionManager<T>,
+    LB: cdrs_tokio::load_balancing::LoadBalancingStrategy<T, CM> + Send + Sync + 'static,
+    B: SessionBuilder<T, CM, LB>,
+{
+    let builder = builder
+        .with_compression(compression)
+        .with_connection_pool_config(pool)
+        // The runner retries with backoff and needs the server's own error to classify it:
+        // the default policy turns Unavailable into "No nodes available in query plan!".
+        .with_retry_policy(Box::new(FallthroughRetryPolicy));
+    match &config.local_dc {
+        Some(dc) => builder.with_node_distance_evaluator(Box::new(
+            TopologyAwareNodeDistanceEvaluator::new(dc.clone()),
+        )),
+        None => builder,
+    }
 }
 
 /// One TLS connection to the first contact point and a CQL `OPTIONS` round trip before the
