@@ -269,7 +269,7 @@ async fn weather_from_the_python_confluent_serializer_lands() {
             "--registry",
             &registry(),
         ])
-        .args(["--topic", &topic, "--schema", schema])
+        .args(["--topic", &topic, "--schema", schema, "--header-ids"])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())

@@ -59,6 +59,7 @@ pub fn router(registry: Arc<Registry>) -> Router {
         )
         .route("/schemas/types", get(schemas::types))
         .route("/schemas/ids/{id}", get(schemas::by_id))
+        .route("/schemas/guids/{guid}", get(schemas::by_guid))
         .route("/schemas/ids/{id}/schema", get(schemas::raw_by_id))
         .route("/schemas/ids/{id}/versions", get(schemas::id_versions))
         .route("/schemas/ids/{id}/subjects", get(schemas::id_subjects))

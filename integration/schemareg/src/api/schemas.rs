@@ -17,8 +17,37 @@ pub async fn types() -> Reply<Vec<&'static str>> {
 
 /// `GET /schemas/ids/{id}` -> `{"schema"[,"schemaType"][,"references"]}`
 pub async fn by_id(State(registry): State<Shared>, Path(id): Path<String>) -> Result<Reply<Value>> {
-    let content = registry.schema_by_id(parse_id(&id)?)?;
-    Ok(Reply(Value::Object(schema_fields(&content))))
+    let id = parse_id(&id)?;
+    let mut fields = schema_fields(&registry.schema_by_id(id)?);
+    fields.insert("guid".into(), guid(id).into());
+    Ok(Reply(Value::Object(fields)))
+}
+
+/// `GET /schemas/guids/{guid}` -> `{"schema"[,"schemaType"]}` (newer Confluent serdes put
+/// the GUID of the writer schema in a record header).
+pub async fn by_guid(
+    State(registry): State<Shared>,
+    Path(guid): Path<String>,
+) -> Result<Reply<Value>> {
+    let id = id_of_guid(&guid).ok_or(Error::RouteNotFound)?;
+    let mut fields = schema_fields(&registry.schema_by_id(id)?);
+    fields.insert("guid".into(), guid.into());
+    Ok(Reply(Value::Object(fields)))
+}
+
+/// The GUID of a schema: derived from its global id (ids are per schema content and stable
+/// across restarts, so the GUID is too).
+pub fn guid(id: u32) -> String {
+    uuid::Uuid::from_u64_pair(GUID_PREFIX, u64::from(id)).to_string()
+}
+
+const GUID_PREFIX: u64 = 0x7363_6865_6d61_7265; // "schemare"
+
+fn id_of_guid(guid: &str) -> Option<u32> {
+    let (prefix, id) = uuid::Uuid::parse_str(guid.trim()).ok()?.as_u64_pair();
+    (prefix == GUID_PREFIX)
+        .then(|| u32::try_from(id).ok())
+        .flatten()
 }
 
 /// `GET /schemas/ids/{id}/schema` -> the schema text itself.

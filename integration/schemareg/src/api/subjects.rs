@@ -27,7 +27,7 @@ pub async fn register(
     Body(body): Body<SchemaBody>,
 ) -> Result<Reply<Value>> {
     let id = registry.register(&subject, body.into_request()?)?;
-    Ok(Reply(json!({ "id": id })))
+    Ok(Reply(json!({ "id": id, "guid": super::schemas::guid(id) })))
 }
 
 /// `POST /subjects/{subject}[?deleted=]` -> the version holding the schema.
@@ -103,6 +103,7 @@ fn version_json(found: &VersionView) -> Value {
     fields.insert("subject".into(), found.subject.clone().into());
     fields.insert("version".into(), found.version.into());
     fields.insert("id".into(), found.id.into());
+    fields.insert("guid".into(), super::schemas::guid(found.id).into());
     Value::Object(fields)
 }
 
