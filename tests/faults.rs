@@ -13,6 +13,8 @@
 //! sets the worker's RUST_LOG (e.g. `info,cdrs_tokio=debug`); `CASSINK_TEST_SHOW_LOGS=1` prints
 //! the tail of the worker log after each scenario.
 
+mod common;
+
 #[path = "faults/harness.rs"]
 mod harness;
 

@@ -26,24 +26,11 @@ use std::time::{Duration, Instant};
 /// Number of meters the meter workload cycles through (see `produce::record`).
 pub const METERS: u64 = 50;
 
-pub fn bootstrap() -> String {
-    std::env::var("KAFKA_BOOTSTRAP").unwrap_or_else(|_| "127.0.0.1:9092".into())
-}
+pub use crate::common::{bootstrap, free_port};
 
 /// A name no other test (or test run) uses; CQL-safe (lowercase, digits, underscores).
 pub fn unique(prefix: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or_default();
-    format!("{prefix}_{}_{}", std::process::id(), nanos % 1_000_000_000)
-}
-
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("no free port")
+    crate::common::unique(prefix).replace('-', "_")
 }
 
 /// The one-line JSON figures of a scenario, on stdout (`--nocapture` shows them).
