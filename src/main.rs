@@ -10,7 +10,7 @@ use cassink::config::ConfigMap;
 use cassink::logging::{self, LogFormat};
 use cassink::produce::{self, Workload};
 use cassink::rest::{router, AppState};
-use cassink::store::{ConfigStore, FileStore, KafkaStore};
+use cassink::store::{Cluster, ConfigStore, FileStore, KafkaStore};
 use cassink::worker::config::{parse_properties, WorkerConfig};
 use cassink::worker::herder::{Herder, HerderError};
 use cassink::worker::listeners::Scheme;
@@ -171,31 +171,37 @@ async fn run(command: Command, logs: logging::LogControl) -> anyhow::Result<()> 
         .map(|p| read_connector(p))
         .collect::<anyhow::Result<Vec<_>>>()?;
 
-    let (store, changes): (Arc<dyn ConfigStore>, _) = match worker.distributed() {
-        Some(d) => {
-            tracing::info!(group_id = %d.group_id, config_topic = %d.config_topic, "distributed mode");
-            let (store, changes) =
-                KafkaStore::open(&worker, d.clone())
-                    .await
-                    .with_context(|| {
-                        format!(
-                            "cannot open the config topic {} (distributed mode)",
-                            d.config_topic
-                        )
-                    })?;
-            (Arc::new(store), Some(changes))
-        }
-        None => {
-            let store = FileStore::open(&worker.state_dir)
-                .with_context(|| format!("cannot open state.dir {}", worker.state_dir.display()))?;
-            (Arc::new(store), None)
-        }
-    };
+    let (store, cluster, changes): (Arc<dyn ConfigStore>, Option<Arc<dyn Cluster>>, _) =
+        match worker.distributed() {
+            Some(d) => {
+                tracing::info!(group_id = %d.group_id, config_topic = %d.config_topic, "distributed mode");
+                let (store, changes) =
+                    KafkaStore::open(&worker, d.clone())
+                        .await
+                        .with_context(|| {
+                            format!(
+                                "cannot open the config topic {} (distributed mode)",
+                                d.config_topic
+                            )
+                        })?;
+                store
+                    .heartbeat()
+                    .context("cannot announce this worker in the status topic")?;
+                let store = Arc::new(store);
+                (store.clone(), Some(store), Some(changes))
+            }
+            None => {
+                let store = FileStore::open(&worker.state_dir).with_context(|| {
+                    format!("cannot open state.dir {}", worker.state_dir.display())
+                })?;
+                (Arc::new(store), None, None)
+            }
+        };
     let worker = Arc::new(worker);
-    let herder = Herder::new(worker.clone(), store);
+    let herder = Herder::new(worker.clone(), store, cluster);
     let restored = herder.restore().await?;
     if let Some(changes) = changes {
-        herder.follow(changes);
+        herder.run_distributed(changes);
     }
     tracing::info!(restored, state_dir = %worker.state_dir.display(), "connector state loaded");
     for (name, config) in connectors {

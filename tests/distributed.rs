@@ -1,17 +1,19 @@
-//! Distributed mode: three `cassink worker` processes share `group.id` and the config/status
-//! topics. A connector created on one worker runs on all of them, the connector's consumer
-//! group splits the partitions over every worker's tasks, and a worker stopping gracefully
-//! hands its partitions to the others.
+//! Distributed mode: `cassink worker` processes share `group.id` and the config/status
+//! topics. A connector created on one worker appears on all of them, its tasks are spread
+//! over the live workers (and the partitions over the tasks by the connector's consumer
+//! group), a worker stopping gracefully hands its tasks to the others, a worker joining takes
+//! some over, and every worker reports the same status and offsets.
 //!
 //! Needs the local stack (Kafka at KAFKA_BOOTSTRAP, CQL at CASSANDRA_CONTACT_POINTS).
 
 mod common;
 
 use cassink::produce::{self, Workload};
-use common::sink::{count, cql, meter_config, meter_table};
+use common::sink::{committed_total, count, cql, meter_config, meter_table};
 use common::*;
 use reqwest::Method;
 use serde_json::{json, Value};
+use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 async fn names(w: &Worker) -> Vec<String> {
@@ -93,51 +95,138 @@ where
     }
 }
 
+/// `(connector state, connector worker, [(task id, task state, task worker)])` as `w` reports.
+type StatusView = (String, String, Vec<(u64, String, String)>);
+
+async fn status_view(w: &Worker, name: &str) -> StatusView {
+    let r = call(
+        Method::GET,
+        &w.url(&format!("/connectors/{name}/status")),
+        None,
+    )
+    .await;
+    let text = |v: &Value| v.as_str().unwrap_or_default().to_string();
+    let tasks = r.body["tasks"]
+        .as_array()
+        .map(|tasks| {
+            tasks
+                .iter()
+                .map(|t| {
+                    (
+                        t["id"].as_u64().unwrap_or(u64::MAX),
+                        text(&t["state"]),
+                        text(&t["worker_id"]),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    (
+        text(&r.body["connector"]["state"]),
+        text(&r.body["connector"]["worker_id"]),
+        tasks,
+    )
+}
+
+/// Waits until every worker in `ws` reports the same status, with `tasks` tasks in `state`,
+/// run by exactly the workers in `ws` (one each when there are as many tasks as workers);
+/// returns that status.
+async fn consistent_status(ws: &[&Worker], name: &str, tasks: usize, state: &str) -> StatusView {
+    let expected_workers: BTreeSet<String> =
+        ws.iter().map(|w| format!("127.0.0.1:{}", w.port)).collect();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let mut views = Vec::new();
+        for w in ws {
+            views.push(status_view(w, name).await);
+        }
+        let first = views[0].clone();
+        let runners: BTreeSet<String> = first.2.iter().map(|t| t.2.clone()).collect();
+        let ok = views.iter().all(|v| *v == first)
+            && first.2.len() == tasks
+            && first.2.iter().all(|t| t.1 == state)
+            && runners == expected_workers
+            && expected_workers.contains(&first.1);
+        if ok {
+            return first;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "workers {expected_workers:?} do not agree on {tasks} {state} tasks of {name}: {views:#?}"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+async fn offsets_sum(w: &Worker, name: &str) -> (i64, Value) {
+    let r = call(
+        Method::GET,
+        &w.url(&format!("/connectors/{name}/offsets")),
+        None,
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let sum = r.body["offsets"]
+        .as_array()
+        .map(|all| {
+            all.iter()
+                .map(|o| o["offset"]["kafka_offset"].as_i64().unwrap_or(0))
+                .sum()
+        })
+        .unwrap_or(0);
+    (sum, r.body)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn connectors_and_partitions_are_shared_by_three_workers() {
+async fn workers_share_connectors_tasks_status_and_offsets() {
     require_broker();
     let session = cql().await;
     let keyspace = meter_table(&session).await;
     let table = format!("{keyspace}.meter_data");
     let topic = unique("dmeter");
-    produce::ensure_topic(&bootstrap(), &topic, 6)
+    let partitions = 6;
+    produce::ensure_topic(&bootstrap(), &topic, partitions)
         .await
         .expect("create topic");
-    let first = 3_000u64;
-    produce::produce(&bootstrap(), Workload::Meter, &topic, first, None, 7)
-        .await
-        .expect("produce");
 
     let cluster = unique("dcluster");
     let extra = format!(
         "group.id={cluster}\nconfig.storage.topic={cluster}-configs\n\
          status.storage.topic={cluster}-status\noffset.storage.topic={cluster}-offsets\n\
-         config.storage.replication.factor=3\n"
+         config.storage.replication.factor=3\nheartbeat.interval.ms=1000\n\
+         session.timeout.ms=6000\n"
     );
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut workers = Vec::new();
-    for i in 0..3 {
+    let start = |i: usize| {
         let state = dir.path().join(format!("state-{i}"));
-        workers.push(Worker::start_props(dir.path(), &state, free_port(), &extra).await);
-    }
+        let extra = extra.clone();
+        let dir = dir.path().to_path_buf();
+        async move { Worker::start_props(&dir, &state, free_port(), &extra).await }
+    };
+    let w1 = start(1).await;
+    let w2 = start(2).await;
+    let mut w3 = start(3).await;
 
     // Created on worker 1, visible on every worker.
     let name = unique("dsink");
     let mut config: Value = serde_json::to_value(meter_config(&topic, &keyspace)).unwrap();
-    config["tasks.max"] = json!("2");
+    config["tasks.max"] = json!("3");
     let created = call(
         Method::POST,
-        &workers[0].url("/connectors"),
+        &w1.url("/connectors"),
         Some(&json!({"name": name, "config": config})),
     )
     .await;
     assert_eq!(created.status, 201, "{}", created.text);
-    assert_eq!(
-        names(&workers[0]).await,
-        vec![name.clone()],
-        "read-your-writes"
-    );
-    for w in &workers[1..] {
+    assert_eq!(names(&w1).await, vec![name.clone()], "read-your-writes");
+    let again = call(
+        Method::POST,
+        &w2.url("/connectors"),
+        Some(&json!({"name": name, "config": config})),
+    )
+    .await;
+    assert_eq!(again.status, 409, "created twice: {}", again.text);
+    for w in [&w2, &w3] {
         wait_until(
             "the connector reaches every worker",
             Duration::from_secs(20),
@@ -146,107 +235,179 @@ async fn connectors_and_partitions_are_shared_by_three_workers() {
         .await;
     }
 
-    wait_until(
-        "the first records land",
-        Duration::from_secs(180),
-        || async { count(&session, &table).await >= first as i64 },
-    )
-    .await;
-    assert_eq!(count(&session, &table).await, first as i64);
+    // One task per worker, and every worker says so.
+    consistent_status(&[&w1, &w2, &w3], &name, 3, "RUNNING").await;
 
-    // The status reports this worker's advertised host:port.
-    let status = call(
-        Method::GET,
-        &workers[1].url(&format!("/connectors/{name}/status")),
-        None,
+    // The meter workload streams in while worker 4 joins and worker 3 leaves.
+    let total = 50_000u64;
+    let producer = {
+        let topic = topic.clone();
+        tokio::spawn(async move {
+            let step = 5_000;
+            for from in (0..total).step_by(step as usize) {
+                produce_range(&topic, from, from + step).await;
+                tokio::time::sleep(Duration::from_millis(300)).await;
+            }
+        })
+    };
+    wait_until("the first rows land", Duration::from_secs(120), || async {
+        count(&session, &table).await > 0
+    })
+    .await;
+    let w4 = start(4).await;
+    // Four workers, three tasks: worker 4 may or may not get one; wait until it knows them.
+    wait_until(
+        "worker 4 reads the connector",
+        Duration::from_secs(20),
+        || async { names(&w4).await == vec![name.clone()] },
     )
     .await;
-    assert_eq!(
-        status.body["connector"]["worker_id"],
-        json!(format!("127.0.0.1:{}", workers[1].port)),
-        "{}",
-        status.text
+    let landed_at_leave = count(&session, &table).await;
+    let exit = w3.terminate(Duration::from_secs(60));
+    assert!(exit.success(), "worker 3 exit: {exit}");
+    producer.await.expect("producer");
+    assert!(
+        landed_at_leave < total as i64,
+        "worker 3 left after the stream ended ({landed_at_leave} rows): not mid-stream"
     );
 
-    // The group splits the partitions: every worker's tasks get some (the first task to
-    // join may hold them all until the others' join completes a rebalance).
-    for w in &workers {
-        wait_until(
-            &format!("worker {} gets partitions:\n{}", w.port, interesting(w)),
-            Duration::from_secs(90),
-            || async {
-                let topic = topic.clone();
-                w.log_text()
-                    .lines()
-                    .any(|l| l.contains("partitions assigned") && l.contains(&topic))
-            },
-        )
-        .await;
-    }
-
-    // A graceful stop of worker 3: its partitions move to the others.
-    let mut third = workers.pop().expect("three workers");
-    let exit = third.terminate(Duration::from_secs(60));
-    assert!(exit.success(), "worker 3 exit: {exit}");
-    // Meter rows are keyed by the record index: the second batch continues the indices.
-    let second = 3_000u64;
-    produce_range(&topic, first, first + second).await;
-    let deadline = Instant::now() + Duration::from_secs(180);
+    let deadline = Instant::now() + Duration::from_secs(240);
     loop {
         let n = count(&session, &table).await;
-        if n >= (first + second) as i64 {
+        if n >= total as i64 {
             break;
         }
         assert!(
             Instant::now() < deadline,
-            "after worker 3 left only {n} of {} rows landed:\n{}\n{}",
-            first + second,
-            interesting(&workers[0]),
-            interesting(&workers[1])
+            "only {n} of {total} rows landed:\n{}\n{}\n{}",
+            interesting(&w1),
+            interesting(&w2),
+            interesting(&w4)
         );
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
-    assert_eq!(count(&session, &table).await, (first + second) as i64);
+    // Meter rows are keyed by record index: exactly one row per record, none lost.
+    assert_eq!(count(&session, &table).await, total as i64);
+    let status = consistent_status(&[&w1, &w2, &w4], &name, 3, "RUNNING").await;
+    assert!(
+        status
+            .2
+            .iter()
+            .all(|t| t.2 != format!("127.0.0.1:{}", w3.port)),
+        "a task still reported on the worker that left: {status:?}"
+    );
+    wait_until(
+        "every record committed",
+        Duration::from_secs(60),
+        || async {
+            committed_total(&format!("connect-{name}"), &topic, partitions) == total as i64
+        },
+    )
+    .await;
+    // The offsets API agrees on every worker.
+    let (sum1, body1) = offsets_sum(&w1, &name).await;
+    let (sum4, body4) = offsets_sum(&w4, &name).await;
+    assert_eq!(
+        (sum1, sum4),
+        (total as i64, total as i64),
+        "{body1}\n{body4}"
+    );
+    assert_eq!(body1, body4);
 
-    // Paused on worker 2, paused on worker 1; resumed likewise.
-    let connector_state = |w: &Worker| {
-        let url = w.url(&format!("/connectors/{name}/status"));
-        async move {
-            let r = call(Method::GET, &url, None).await;
-            r.body["connector"]["state"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string()
-        }
-    };
+    // A restart issued on worker 2 restarts the tasks on every worker.
+    let restarted = call(
+        Method::POST,
+        &w2.url(&format!("/connectors/{name}/restart?includeTasks=true")),
+        None,
+    )
+    .await;
+    assert_eq!(restarted.status, 202, "{}", restarted.text);
+    assert!(
+        restarted.body["tasks"]
+            .as_array()
+            .is_some_and(|t| t.len() == 3 && t.iter().all(|t| t["state"] == "RESTARTING")),
+        "{}",
+        restarted.text
+    );
+    for w in [&w1, &w4] {
+        wait_until(
+            "the restart reaches every worker",
+            Duration::from_secs(30),
+            || async { w.log_text().contains(&format!("restarting task")) },
+        )
+        .await;
+    }
+    consistent_status(&[&w1, &w2, &w4], &name, 3, "RUNNING").await;
+
+    // Paused on worker 2: every worker's tasks pause; resumed likewise.
     for (action, state) in [("pause", "PAUSED"), ("resume", "RUNNING")] {
         let r = call(
             Method::PUT,
-            &workers[1].url(&format!("/connectors/{name}/{action}")),
+            &w2.url(&format!("/connectors/{name}/{action}")),
             None,
         )
         .await;
         assert_eq!(r.status, 202, "{}", r.text);
-        wait_until(
-            &format!("{action} reaches worker 1"),
-            Duration::from_secs(20),
-            || async { connector_state(&workers[0]).await == state },
-        )
-        .await;
+        let status = consistent_status(&[&w1, &w2, &w4], &name, 3, state).await;
+        assert_eq!(status.0, state);
     }
 
-    // Deleted on worker 2, gone from worker 1.
+    // Stopped on worker 1, offsets reset on worker 4, seen as reset on worker 2.
+    let stopped = call(
+        Method::PUT,
+        &w1.url(&format!("/connectors/{name}/stop")),
+        None,
+    )
+    .await;
+    assert_eq!(stopped.status, 204, "{}", stopped.text);
+    wait_until(
+        "the stop reaches every worker",
+        Duration::from_secs(30),
+        || async {
+            let mut all = true;
+            for w in [&w1, &w2, &w4] {
+                all &= status_view(w, &name).await.0 == "STOPPED";
+            }
+            all
+        },
+    )
+    .await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        // The group may still hold the stopped tasks' members for a moment.
+        let reset = call(
+            Method::DELETE,
+            &w4.url(&format!("/connectors/{name}/offsets")),
+            None,
+        )
+        .await;
+        if reset.status == 200 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "offsets reset on worker 4: {} {}",
+            reset.status,
+            reset.text
+        );
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    assert_eq!(offsets_sum(&w2, &name).await.0, 0);
+
+    // Deleted on worker 2, gone from every worker.
     let deleted = call(
         Method::DELETE,
-        &workers[1].url(&format!("/connectors/{name}")),
+        &w2.url(&format!("/connectors/{name}")),
         None,
     )
     .await;
     assert_eq!(deleted.status, 204, "{}", deleted.text);
-    wait_until(
-        "the delete reaches worker 1",
-        Duration::from_secs(20),
-        || async { names(&workers[0]).await.is_empty() },
-    )
-    .await;
+    for w in [&w1, &w4] {
+        wait_until(
+            "the delete reaches every worker",
+            Duration::from_secs(20),
+            || async { names(w).await.is_empty() },
+        )
+        .await;
+    }
 }

@@ -107,7 +107,7 @@ impl From<HerderError> for ApiError {
     fn from(e: HerderError) -> Self {
         let status = match &e {
             HerderError::NotFound(_) | HerderError::TaskNotFound { .. } => StatusCode::NOT_FOUND,
-            HerderError::AlreadyExists(_) => StatusCode::CONFLICT,
+            HerderError::AlreadyExists(_) | HerderError::Stale(_) => StatusCode::CONFLICT,
             HerderError::Invalid(_) | HerderError::BadRequest(_) | HerderError::NotStopped(_) => {
                 StatusCode::BAD_REQUEST
             }

@@ -10,7 +10,9 @@ pub use kafka::KafkaStore;
 
 use crate::config::ConfigMap;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// What the user asked a connector to be (Connect's target state).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -83,6 +85,8 @@ pub enum StoreError {
     },
     #[error("connector {0} is not stored")]
     NotFound(String),
+    #[error("this worker has not read the config topic {topic} to its end within {waited:?}")]
+    Stale { topic: String, waited: Duration },
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -99,4 +103,54 @@ pub trait ConfigStore: Send + Sync {
     fn put_status(&self, name: &str, status: &StatusSnapshot) -> Result<()>;
     /// Removes a connector; deleting an unknown one is not an error.
     fn delete(&self, name: &str) -> Result<()>;
+}
+
+/// A task's last status as one worker reported it (distributed mode's status topic).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskStatus {
+    pub state: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace: Option<String>,
+    pub worker_id: String,
+}
+
+/// What a [`Cluster`] store announces as it reads records other workers (or this one) wrote.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StoreEvent {
+    /// A connector's config or target state changed, or it was deleted.
+    Connector(String),
+    /// `POST /connectors/{c}/restart` issued on some worker: each worker restarts its tasks.
+    Restart {
+        connector: String,
+        include_tasks: bool,
+        only_failed: bool,
+    },
+    /// `POST /connectors/{c}/tasks/{t}/restart`: the worker that runs the task restarts it.
+    RestartTask { connector: String, task: u32 },
+}
+
+/// Distributed mode: the workers sharing the config and status topics, as the topics tell.
+/// Membership is a heartbeat record per worker in the status topic; every worker reads the
+/// same records, so every worker derives the same task assignment from them.
+pub trait Cluster: Send + Sync {
+    /// Records that this worker is alive (also at start-up, read back before returning).
+    fn heartbeat(&self) -> Result<()>;
+    /// Records that this worker left (graceful shutdown), so others take its tasks at once.
+    fn leave(&self) -> Result<()>;
+    /// Workers whose last heartbeat is younger than `session`, sorted; this worker included.
+    fn live_workers(&self, session: Duration) -> Vec<String>;
+    /// The last status each task of `connector` reported, by task id.
+    fn task_statuses(&self, connector: &str) -> BTreeMap<u32, TaskStatus>;
+    /// Returns once this worker has read the config topic up to its current end; `Stale`
+    /// when it cannot within `timeout` (the REST API then answers 409, as Connect does).
+    fn sync(&self, timeout: Duration) -> Result<()>;
+    /// Publishes a restart request every worker applies to the tasks it runs.
+    fn request_restart(
+        &self,
+        connector: &str,
+        include_tasks: bool,
+        only_failed: bool,
+    ) -> Result<()>;
+    /// Publishes a restart request for one task, applied by the worker that runs it.
+    fn request_task_restart(&self, connector: &str, task: u32) -> Result<()>;
 }

@@ -111,6 +111,14 @@ pub struct Distributed {
     pub offset_topic: Option<String>,
     /// `config.storage.replication.factor` (Connect's default 3; capped at the broker count).
     pub replication: i32,
+    /// `heartbeat.interval.ms` (3 s): how often a worker tells the others it is alive.
+    pub heartbeat: Duration,
+    /// `session.timeout.ms` (10 s): a worker silent this long is considered gone and its
+    /// tasks move to the others.
+    pub session: Duration,
+    /// `worker.sync.timeout.ms` (3 s): how long a REST write waits for this worker to catch
+    /// up with the config topic before answering 409.
+    pub sync_timeout: Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -160,6 +168,10 @@ const KNOWN_KEYS: &[&str] = &[
     "status.storage.topic",
     "status.storage.replication.factor",
     "status.storage.partitions",
+    "heartbeat.interval.ms",
+    "session.timeout.ms",
+    "worker.sync.timeout.ms",
+    "rebalance.timeout.ms",
     "client.id",
     "key.converter.schemas.enable",
     "value.converter.schemas.enable",
@@ -295,12 +307,18 @@ impl WorkerConfig {
         let replication = get("config.storage.replication.factor")
             .and_then(|v| v.parse().ok())
             .unwrap_or(3);
+        let millis = |key: &str, default: u64| {
+            Duration::from_millis(get(key).and_then(|v| v.parse().ok()).unwrap_or(default))
+        };
         Some(Distributed {
             group_id,
             config_topic,
             status_topic,
             offset_topic: get("offset.storage.topic"),
             replication,
+            heartbeat: millis("heartbeat.interval.ms", 3_000),
+            session: millis("session.timeout.ms", 10_000),
+            sync_timeout: millis("worker.sync.timeout.ms", 3_000),
         })
     }
 
@@ -519,6 +537,11 @@ mod tests {
         assert_eq!(
             d.replication, 3,
             "Connect's default, capped at the broker count"
+        );
+        assert_eq!(
+            (d.heartbeat, d.session),
+            (Duration::from_secs(3), Duration::from_secs(10)),
+            "Connect's defaults"
         );
     }
 

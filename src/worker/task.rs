@@ -22,6 +22,21 @@ pub enum State {
     Stopped,
 }
 
+impl State {
+    /// Parses Connect's upper-case state names (as the status topic holds them).
+    pub fn parse(raw: &str) -> Option<Self> {
+        Some(match raw {
+            "UNASSIGNED" => Self::Unassigned,
+            "RUNNING" => Self::Running,
+            "PAUSED" => Self::Paused,
+            "FAILED" => Self::Failed,
+            "RESTARTING" => Self::Restarting,
+            "STOPPED" => Self::Stopped,
+            _ => return None,
+        })
+    }
+}
+
 /// What a task reports: its state and, when failed (or retrying an outage), a readable trace.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TaskStatus {

@@ -5,7 +5,7 @@
 
 use crate::config::ConfigMap;
 use crate::kafka::offsets::{OffsetsAdmin, OffsetsError};
-use crate::store::{ConfigStore, StoreError, TargetState};
+use crate::store::{Cluster, ConfigStore, StoreError, TargetState};
 use crate::worker::config::WorkerConfig;
 use crate::worker::status::{
     ConnectorInfo, ConnectorState, ConnectorStateInfo, TaskId, TaskInfo, TaskState,
@@ -38,33 +38,56 @@ pub enum HerderError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Offsets(#[from] OffsetsError),
+    /// Distributed mode: this worker's view of the config topic is behind (Connect's 409).
+    #[error("Cannot complete request momentarily due to stale configuration (typically caused by a concurrent config change): {0}")]
+    Stale(StoreError),
 }
 
 pub type Result<T, E = HerderError> = std::result::Result<T, E>;
 
+mod cluster;
 mod offsets;
+mod restart;
 
 struct Connector {
     config: ConfigMap,
     target: TargetState,
-    tasks: Vec<TaskHandle>,
+    /// The connector's tasks (`0..task_count`) across the cluster; 0 when stopped or failed.
+    task_count: u32,
+    /// The tasks this worker runs, by id (all of them in standalone mode).
+    tasks: BTreeMap<u32, TaskHandle>,
     /// Set when the connector itself cannot run (invalid stored config, unknown plugin).
     failure: Option<String>,
     /// `PUT /connectors/{c}/topics/reset` empties the reported topics until tasks restart.
     topics_reset: bool,
 }
 
+impl Connector {
+    fn new(config: ConfigMap, target: TargetState) -> Self {
+        Self {
+            config,
+            target,
+            task_count: 0,
+            tasks: BTreeMap::new(),
+            failure: None,
+            topics_reset: false,
+        }
+    }
+}
+
 pub struct Herder {
     worker: Arc<WorkerConfig>,
     store: Arc<dyn ConfigStore>,
+    /// Distributed mode: the other workers, and the task assignment derived from them.
+    cluster: Option<cluster::Membership>,
     offsets: OffsetsAdmin,
     connectors: Mutex<BTreeMap<String, Connector>>,
     /// Last status written per connector (time zeroed), to skip unchanged writes.
     persisted: std::sync::Mutex<BTreeMap<String, crate::store::StatusSnapshot>>,
 }
 
-async fn stop_handles(connector: &str, handles: Vec<TaskHandle>) {
-    let stops = handles.into_iter().enumerate().map(|(i, h)| async move {
+async fn stop_handles(connector: &str, handles: BTreeMap<u32, TaskHandle>) {
+    let stops = handles.into_iter().map(|(i, h)| async move {
         if !h.stop(TASK_STOP_TIMEOUT).await {
             tracing::warn!(
                 connector,
@@ -77,11 +100,18 @@ async fn stop_handles(connector: &str, handles: Vec<TaskHandle>) {
 }
 
 impl Herder {
-    pub fn new(worker: Arc<WorkerConfig>, store: Arc<dyn ConfigStore>) -> Arc<Self> {
+    /// `cluster`: distributed mode's view of the other workers (`None`: standalone).
+    pub fn new(
+        worker: Arc<WorkerConfig>,
+        store: Arc<dyn ConfigStore>,
+        cluster: Option<Arc<dyn Cluster>>,
+    ) -> Arc<Self> {
         let offsets = OffsetsAdmin::new(&worker.bootstrap_servers);
+        let cluster = cluster.map(|c| cluster::Membership::new(c, &worker));
         Arc::new(Self {
             worker,
             store,
+            cluster,
             offsets,
             connectors: Mutex::new(BTreeMap::new()),
             persisted: std::sync::Mutex::new(BTreeMap::new()),
@@ -101,13 +131,7 @@ impl Herder {
         let stored = self.store.list()?;
         let mut map = self.connectors.lock().await;
         for s in &stored {
-            let mut c = Connector {
-                config: s.config.clone(),
-                target: s.target_state,
-                tasks: Vec::new(),
-                failure: None,
-                topics_reset: false,
-            };
+            let mut c = Connector::new(s.config.clone(), s.target_state);
             self.start_tasks(&s.name, &mut c);
             tracing::info!(connector = %s.name, target_state = ?s.target_state, "restored connector");
             map.insert(s.name.clone(), c);
@@ -115,11 +139,12 @@ impl Herder {
         Ok(stored.len())
     }
 
-    /// Spawns `tasks.max` tasks for the target state (none when STOPPED); records a
-    /// connector failure instead when the config no longer validates.
+    /// Spawns this worker's share of `tasks.max` tasks for the target state (none when
+    /// STOPPED); records a connector failure instead when the config no longer validates.
     fn start_tasks(&self, name: &str, c: &mut Connector) {
         c.failure = None;
         c.topics_reset = false;
+        c.task_count = 0;
         if c.target == TargetState::Stopped {
             return;
         }
@@ -135,10 +160,40 @@ impl Herder {
         };
         let config = self.task_config(name, &c.config);
         let tasks = tasks_max(&c.config);
-        c.tasks = (0..tasks)
-            .map(|task_id| self.spawn_task(name, task_id, tasks, &config, &plugin, c.target))
+        c.task_count = tasks;
+        c.tasks = self
+            .my_tasks(name, tasks)
+            .into_iter()
+            .map(|id| {
+                let handle = self.spawn_task(name, id, tasks, &config, &plugin, c.target);
+                (id, handle)
+            })
             .collect();
-        tracing::info!(connector = name, tasks, target_state = ?c.target, "started connector tasks");
+        tracing::info!(
+            connector = name,
+            tasks,
+            here = ?c.tasks.keys().collect::<Vec<_>>(),
+            target_state = ?c.target,
+            "started connector tasks"
+        );
+    }
+
+    /// The ids of `name`'s tasks this worker runs: all in standalone mode, its share of the
+    /// live workers' in distributed mode.
+    fn my_tasks(&self, name: &str, tasks: u32) -> Vec<u32> {
+        match &self.cluster {
+            None => (0..tasks).collect(),
+            Some(m) => m.tasks_of(&self.worker.worker_id, name, tasks),
+        }
+    }
+
+    /// Distributed mode: fails with 409 when this worker has not caught up with the config
+    /// topic, so no change is made from a stale view.
+    fn sync(&self) -> Result<()> {
+        match &self.cluster {
+            Some(m) => m.sync().map_err(HerderError::Stale),
+            None => Ok(()),
+        }
     }
 
     /// The config tasks run with: worker converter defaults, the connector config, then
@@ -210,18 +265,13 @@ impl Herder {
             }
         }
         self.validated(&config)?;
+        self.sync()?;
         let mut map = self.connectors.lock().await;
-        if map.contains_key(name) {
+        if map.contains_key(name) || self.store.get(name)?.is_some() {
             return Err(HerderError::AlreadyExists(name.to_string()));
         }
         self.store.put_config(name, &config, initial)?;
-        let mut c = Connector {
-            config,
-            target: initial,
-            tasks: Vec::new(),
-            failure: None,
-            topics_reset: false,
-        };
+        let mut c = Connector::new(config, initial);
         self.start_tasks(name, &mut c);
         let info = info_of(name, &c);
         map.insert(name.to_string(), c);
@@ -247,6 +297,7 @@ impl Herder {
             }
         }
         self.validated(&config)?;
+        self.sync()?;
         let mut map = self.connectors.lock().await;
         let Some(c) = map.get_mut(name) else {
             drop(map);
@@ -310,29 +361,48 @@ impl Herder {
             (None, TargetState::Paused) => State::Paused,
             (None, TargetState::Stopped) => State::Stopped,
         };
+        let local = |id: u32, h: &TaskHandle| {
+            let s = h.status();
+            TaskState {
+                id,
+                state: s.state,
+                worker_id: self.worker.worker_id.clone(),
+                trace: s.trace,
+            }
+        };
+        let (worker_id, tasks) = match &self.cluster {
+            None => (
+                self.worker.worker_id.clone(),
+                c.tasks.iter().map(|(id, h)| local(*id, h)).collect(),
+            ),
+            Some(m) => {
+                let remote = m.task_statuses(name);
+                let tasks = (0..c.task_count)
+                    .map(|id| match c.tasks.get(&id) {
+                        Some(h) => local(id, h),
+                        None => m.remote_task_state(name, id, &remote),
+                    })
+                    .collect();
+                (m.connector_owner(name), tasks)
+            }
+        };
         ConnectorStateInfo {
             name: name.to_string(),
             connector: ConnectorState {
                 state,
-                worker_id: self.worker.worker_id.clone(),
+                worker_id,
                 trace: c.failure.clone(),
             },
-            tasks: c
-                .tasks
-                .iter()
-                .enumerate()
-                .map(|(i, h)| {
-                    let s = h.status();
-                    TaskState {
-                        id: i as u32,
-                        state: s.state,
-                        worker_id: self.worker.worker_id.clone(),
-                        trace: s.trace,
-                    }
-                })
-                .collect(),
+            tasks,
             kind: "sink",
         }
+    }
+
+    /// The status of what this worker runs (what it publishes to the status topic).
+    fn local_status_of(&self, name: &str, c: &Connector) -> ConnectorStateInfo {
+        let mut status = self.status_of(name, c);
+        status.tasks.retain(|t| c.tasks.contains_key(&t.id));
+        status
     }
 
     pub async fn task_configs(&self, name: &str) -> Result<Vec<TaskInfo>> {
@@ -342,7 +412,7 @@ impl Herder {
             .ok_or_else(|| HerderError::NotFound(name.into()))?;
         let mut config = self.worker.converter_defaults.clone();
         config.extend(c.config.clone());
-        Ok((0..c.tasks.len() as u32)
+        Ok((0..c.task_count)
             .map(|task| TaskInfo {
                 id: TaskId {
                     connector: name.to_string(),
@@ -365,94 +435,6 @@ impl Herder {
             })
     }
 
-    /// `POST /connectors/{c}/tasks/{t}/restart`.
-    pub async fn restart_task(&self, name: &str, task: u32) -> Result<()> {
-        let mut map = self.connectors.lock().await;
-        let c = map
-            .get_mut(name)
-            .ok_or_else(|| HerderError::NotFound(name.into()))?;
-        if task as usize >= c.tasks.len() {
-            return Err(HerderError::TaskNotFound {
-                connector: name.into(),
-                task,
-            });
-        }
-        self.restart_tasks(name, c, &[task]).await;
-        Ok(())
-    }
-
-    async fn restart_tasks(&self, name: &str, c: &mut Connector, ids: &[u32]) {
-        let Some(plugin) = plugin_for(&c.config) else {
-            return;
-        };
-        let config = self.task_config(name, &c.config);
-        let total = c.tasks.len() as u32;
-        let old = std::mem::take(&mut c.tasks);
-        let mut kept = Vec::with_capacity(old.len());
-        let mut to_stop = Vec::new();
-        for (i, h) in old.into_iter().enumerate() {
-            if ids.contains(&(i as u32)) {
-                to_stop.push(h);
-                kept.push(None);
-            } else {
-                kept.push(Some(h));
-            }
-        }
-        stop_handles(name, to_stop).await;
-        c.tasks = kept
-            .into_iter()
-            .enumerate()
-            .map(|(i, h)| {
-                h.unwrap_or_else(|| {
-                    tracing::info!(connector = name, task = i, "restarting task");
-                    self.spawn_task(name, i as u32, total, &config, &plugin, c.target)
-                })
-            })
-            .collect();
-    }
-
-    /// `POST /connectors/{c}/restart`. Returns the status to answer with (`RESTARTING` for
-    /// what was restarted) when tasks are involved, `None` for a plain connector restart.
-    pub async fn restart(
-        &self,
-        name: &str,
-        include_tasks: bool,
-        only_failed: bool,
-    ) -> Result<Option<ConnectorStateInfo>> {
-        let mut map = self.connectors.lock().await;
-        let c = map
-            .get_mut(name)
-            .ok_or_else(|| HerderError::NotFound(name.into()))?;
-        let mut before = self.status_of(name, c);
-        let connector_failed = c.failure.is_some();
-        let restart_connector = !only_failed || connector_failed;
-        if connector_failed {
-            // A failed connector has no tasks: restarting it re-validates and starts them.
-            stop_handles(name, std::mem::take(&mut c.tasks)).await;
-            self.start_tasks(name, c);
-        } else if include_tasks {
-            let ids: Vec<u32> = before
-                .tasks
-                .iter()
-                .filter(|t| !only_failed || t.state == State::Failed)
-                .map(|t| t.id)
-                .collect();
-            for t in before.tasks.iter_mut().filter(|t| ids.contains(&t.id)) {
-                t.state = State::Restarting;
-                t.trace = None;
-            }
-            self.restart_tasks(name, c, &ids).await;
-        }
-        if !include_tasks && !only_failed {
-            return Ok(None);
-        }
-        if restart_connector {
-            before.connector.state = State::Restarting;
-            before.connector.trace = None;
-        }
-        Ok(Some(before))
-    }
-
     async fn set_target(&self, name: &str, target: TargetState) -> Result<()> {
         let mut map = self.connectors.lock().await;
         let c = map
@@ -461,6 +443,7 @@ impl Herder {
         if c.target == target {
             return Ok(());
         }
+        self.sync()?;
         self.store.put_target_state(name, target)?;
         self.transition(name, c, target).await;
         Ok(())
@@ -473,12 +456,13 @@ impl Herder {
         match target {
             TargetState::Stopped => {
                 stop_handles(name, std::mem::take(&mut c.tasks)).await;
+                c.task_count = 0;
             }
             TargetState::Paused if previous == TargetState::Running => {
-                c.tasks.iter().for_each(TaskHandle::pause);
+                c.tasks.values().for_each(TaskHandle::pause);
             }
             TargetState::Running if previous == TargetState::Paused => {
-                c.tasks.iter().for_each(TaskHandle::resume);
+                c.tasks.values().for_each(TaskHandle::resume);
             }
             // From STOPPED (no tasks): start them in the new state.
             _ => self.start_tasks(name, c),
@@ -510,13 +494,7 @@ impl Herder {
                 tracing::info!(connector = name, "deleted connector (config topic)");
             }
             (Some(s), None) => {
-                let mut c = Connector {
-                    config: s.config,
-                    target: s.target_state,
-                    tasks: Vec::new(),
-                    failure: None,
-                    topics_reset: false,
-                };
+                let mut c = Connector::new(s.config, s.target_state);
                 self.start_tasks(name, &mut c);
                 map.insert(name.to_string(), c);
                 tracing::info!(connector = name, "created connector (config topic)");
@@ -535,17 +513,6 @@ impl Herder {
         }
     }
 
-    /// Distributed mode: reconciles every connector the store announces, until the store
-    /// is dropped.
-    pub fn follow(self: &Arc<Self>, mut changes: tokio::sync::mpsc::UnboundedReceiver<String>) {
-        let herder = self.clone();
-        tokio::spawn(async move {
-            while let Some(name) = changes.recv().await {
-                herder.reconcile(&name).await;
-            }
-        });
-    }
-
     pub async fn pause(&self, name: &str) -> Result<()> {
         self.set_target(name, TargetState::Paused).await
     }
@@ -560,6 +527,7 @@ impl Herder {
 
     /// `DELETE /connectors/{c}`: stops the tasks and forgets the connector.
     pub async fn delete(&self, name: &str) -> Result<()> {
+        self.sync()?;
         let mut map = self.connectors.lock().await;
         let c = map
             .remove(name)
@@ -577,12 +545,18 @@ impl Herder {
         let mut persisted = self.persisted.lock().unwrap_or_else(|p| p.into_inner());
         persisted.retain(|name, _| map.contains_key(name));
         for (name, c) in map.iter() {
-            let snapshot = self.status_of(name, c).snapshot();
+            let snapshot = self.local_status_of(name, c).snapshot();
             let timeless = crate::store::StatusSnapshot {
                 at_ms: 0,
                 ..snapshot.clone()
             };
-            if persisted.get(name) == Some(&timeless) {
+            // Distributed mode: another worker may have reported one of these tasks while
+            // it ran it; the record must name this worker again.
+            let published = self
+                .cluster
+                .as_ref()
+                .is_none_or(|m| m.reports_match(&self.worker.worker_id, name, &snapshot.tasks));
+            if persisted.get(name) == Some(&timeless) && published {
                 continue;
             }
             match self.store.put_status(name, &snapshot) {
@@ -594,7 +568,8 @@ impl Herder {
         }
     }
 
-    /// Stops every task (draining and committing), keeping target states as stored.
+    /// Stops every task (draining and committing), keeping target states as stored; in
+    /// distributed mode, then tells the other workers to take this one's tasks over.
     pub async fn shutdown(&self) {
         self.persist_statuses().await;
         let mut map = self.connectors.lock().await;
@@ -604,6 +579,9 @@ impl Herder {
             async move { stop_handles(&name, handles).await }
         });
         futures::future::join_all(stops).await;
+        if let Some(m) = &self.cluster {
+            m.leave();
+        }
     }
 }
 
@@ -611,7 +589,7 @@ fn info_of(name: &str, c: &Connector) -> ConnectorInfo {
     ConnectorInfo {
         name: name.to_string(),
         config: c.config.clone(),
-        tasks: (0..c.tasks.len() as u32)
+        tasks: (0..c.task_count)
             .map(|task| TaskId {
                 connector: name.to_string(),
                 task,

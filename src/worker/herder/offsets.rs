@@ -64,6 +64,7 @@ impl Herder {
 
     /// Checks that `name` exists and is STOPPED; holds no lock afterwards.
     async fn stopped_config(&self, name: &str) -> Result<ConfigMap> {
+        self.sync()?;
         let map = self.connectors.lock().await;
         let c = map
             .get(name)

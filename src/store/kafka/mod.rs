@@ -1,16 +1,20 @@
-//! [`KafkaStore`]: distributed mode's [`ConfigStore`] over two topics, as Kafka Connect
-//! lays them out. The config topic (compacted, 1 partition) holds `connector-<name>`
-//! (`{"properties": {...}}`) and `target-state-<name>` (`{"state": "PAUSED"}`) records;
-//! the status topic holds `status-connector-<name>` and `status-task-<name>-<id>`.
-//! Deletes are tombstones; the last record per key wins.
+//! [`KafkaStore`]: distributed mode's [`ConfigStore`] and [`Cluster`] over two topics, as
+//! Kafka Connect lays them out (record formats in [`view`]).
 //!
 //! Every worker reads both topics from the beginning at start-up and follows them with a
 //! background consumer that `assign`s partition 0 (no group), so a write made on any worker
-//! reaches all of them. A write is produced with `acks=all`, and returns once this worker's
-//! own follower has read past it (read-your-writes). Each config record read is announced on
-//! the channel [`KafkaStore::open`] returns, so the herder can react to other workers' writes.
+//! reaches all of them. All writes go through one path: records produced with `acks=all` to
+//! the single partition of a topic, so every worker reads them in the same order and the
+//! last record per key wins. A REST write returns once this worker's own follower has read
+//! it back (read-your-writes). Each record that matters to the herder is announced on the
+//! channel [`KafkaStore::open`] returns.
 
-use super::{ConfigStore, Result, StatusSnapshot, StoreError, StoredConnector, TargetState};
+mod view;
+
+use super::{
+    Cluster, ConfigStore, Result, StatusSnapshot, StoreError, StoreEvent, StoredConnector,
+    TargetState, TaskStatus,
+};
 use crate::config::ConfigMap;
 use crate::worker::config::{Distributed, WorkerConfig};
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
@@ -19,28 +23,23 @@ use rdkafka::config::FromClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::RDKafkaErrorCode;
 use rdkafka::message::Message;
-use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio::sync::mpsc;
+use view::{
+    apply_config, apply_status, live_workers, stored, ConnectorRecord, HeartbeatRecord,
+    RestartRecord, StatusRecord, TargetRecord, View,
+};
 
 /// How long a write may wait for the broker's ack plus the follower catching up.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long start-up may take to read both topics to their end.
 const CATCH_UP_TIMEOUT: Duration = Duration::from_secs(60);
-
-#[derive(Default)]
-struct View {
-    configs: BTreeMap<String, ConfigMap>,
-    targets: BTreeMap<String, TargetState>,
-    statuses: BTreeMap<String, StatusSnapshot>,
-    /// Next offset to read, per topic (partition 0).
-    positions: BTreeMap<String, i64>,
-}
 
 struct Shared {
     view: Mutex<View>,
@@ -53,28 +52,6 @@ pub struct KafkaStore {
     producer: FutureProducer,
     shared: Arc<Shared>,
     stop: Arc<AtomicBool>,
-}
-
-#[derive(Serialize, Deserialize)]
-struct ConnectorRecord {
-    properties: ConfigMap,
-}
-
-#[derive(Serialize, Deserialize)]
-struct TargetRecord {
-    state: TargetState,
-}
-
-/// Connect's status value, with the whole snapshot kept for connector records.
-#[derive(Serialize, Deserialize)]
-struct StatusRecord {
-    state: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    trace: Option<String>,
-    worker_id: String,
-    generation: i64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    snapshot: Option<StatusSnapshot>,
 }
 
 fn kafka_err(action: &'static str, topic: &str, reason: impl ToString) -> StoreError {
@@ -97,11 +74,11 @@ fn blocking<T>(f: impl FnOnce() -> T) -> T {
 
 impl KafkaStore {
     /// Creates the topics when missing, starts the follower and reads both topics to their
-    /// end. The receiver yields the name of every connector whose config record was read.
+    /// end. The receiver yields what every config record read means for the herder.
     pub async fn open(
         worker: &WorkerConfig,
         cfg: Distributed,
-    ) -> Result<(Self, mpsc::UnboundedReceiver<String>)> {
+    ) -> Result<(Self, mpsc::UnboundedReceiver<StoreEvent>)> {
         let mut client = ClientConfig::new();
         client.set("bootstrap.servers", &worker.bootstrap_servers);
         for (k, v) in &worker.producer {
@@ -153,9 +130,10 @@ impl KafkaStore {
             let shared = shared.clone();
             let stop = stop.clone();
             let cfg = cfg.clone();
+            let live_from = ends.get(&cfg.config_topic).copied().unwrap_or(0);
             std::thread::Builder::new()
                 .name("config-follower".into())
-                .spawn(move || follow(consumer, cfg, shared, stop, tx))
+                .spawn(move || follow(consumer, cfg, live_from, shared, stop, tx))
                 .map_err(|e| kafka_err("start the follower of", "config", e))?;
         }
         let store = Self {
@@ -261,13 +239,15 @@ async fn ensure_compacted(client: &ClientConfig, topic: &str, replication: i32) 
 }
 
 /// The follower loop: applies every record to the view, wakes writers waiting to read back,
-/// and announces config changes.
+/// and announces config changes; restart requests only from `live_from` on (the config
+/// topic's end at start-up), so history never restarts anything.
 fn follow(
     consumer: BaseConsumer,
     cfg: Distributed,
+    live_from: i64,
     shared: Arc<Shared>,
     stop: Arc<AtomicBool>,
-    changes: mpsc::UnboundedSender<String>,
+    changes: mpsc::UnboundedSender<StoreEvent>,
 ) {
     while !stop.load(Ordering::Relaxed) {
         let Some(msg) = consumer.poll(Duration::from_millis(200)) else {
@@ -288,7 +268,7 @@ fn follow(
         let payload = msg.payload();
         let mut view = shared.view.lock().unwrap_or_else(|p| p.into_inner());
         let changed = if topic == cfg.config_topic {
-            apply_config(&mut view, &key, payload)
+            apply_config(&mut view, &key, payload, msg.offset() >= live_from)
         } else {
             apply_status(&mut view, &key, payload);
             None
@@ -296,61 +276,9 @@ fn follow(
         view.positions.insert(topic, msg.offset() + 1);
         drop(view);
         shared.advanced.notify_all();
-        if let Some(name) = changed {
-            let _ = changes.send(name);
+        if let Some(event) = changed {
+            let _ = changes.send(event);
         }
-    }
-}
-
-/// Applies one config-topic record; returns the connector it concerns.
-fn apply_config(view: &mut View, key: &str, payload: Option<&[u8]>) -> Option<String> {
-    if let Some(name) = key.strip_prefix("connector-") {
-        match payload.map(serde_json::from_slice::<ConnectorRecord>) {
-            None => {
-                view.configs.remove(name);
-            }
-            Some(Ok(r)) => {
-                view.configs.insert(name.to_string(), r.properties);
-            }
-            Some(Err(e)) => {
-                tracing::warn!(key, error = %e, "config topic: unreadable connector record");
-                return None;
-            }
-        }
-        return Some(name.to_string());
-    }
-    if let Some(name) = key.strip_prefix("target-state-") {
-        match payload.map(serde_json::from_slice::<TargetRecord>) {
-            None => {
-                view.targets.remove(name);
-            }
-            Some(Ok(r)) => {
-                view.targets.insert(name.to_string(), r.state);
-            }
-            Some(Err(e)) => {
-                tracing::warn!(key, error = %e, "config topic: unreadable target state");
-                return None;
-            }
-        }
-        return Some(name.to_string());
-    }
-    None
-}
-
-fn apply_status(view: &mut View, key: &str, payload: Option<&[u8]>) {
-    let Some(name) = key.strip_prefix("status-connector-") else {
-        return;
-    };
-    match payload.map(serde_json::from_slice::<StatusRecord>) {
-        None => {
-            view.statuses.remove(name);
-        }
-        Some(Ok(StatusRecord {
-            snapshot: Some(s), ..
-        })) => {
-            view.statuses.insert(name.to_string(), s);
-        }
-        Some(_) => {}
     }
 }
 
@@ -427,82 +355,86 @@ impl ConfigStore for KafkaStore {
     }
 }
 
-fn stored(view: &View, name: &str) -> Option<StoredConnector> {
-    let config = view.configs.get(name)?;
-    Some(StoredConnector {
-        name: name.to_string(),
-        config: config.clone(),
-        target_state: view
-            .targets
-            .get(name)
-            .copied()
-            .unwrap_or(TargetState::Running),
-        status: view.statuses.get(name).cloned(),
-    })
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn connector(props: &[(&str, &str)]) -> Vec<u8> {
-        let properties = props
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        serde_json::to_vec(&ConnectorRecord { properties }).unwrap()
+impl Cluster for KafkaStore {
+    fn heartbeat(&self) -> Result<()> {
+        let value = self.json(&HeartbeatRecord {
+            state: "UP".into(),
+            at_ms: now_ms(),
+        });
+        let topic = self.cfg.status_topic.clone();
+        let key = format!("worker-{}", self.worker_id);
+        // Read back: this worker counts itself among the live ones from the first beat on.
+        let first = !self.view().workers.contains_key(&self.worker_id);
+        self.write(&topic, &key, Some(value), first)
     }
 
-    #[test]
-    fn last_record_per_key_wins_and_tombstones_delete() {
-        let mut view = View::default();
-        let first = connector(&[("tasks.max", "1")]);
-        let second = connector(&[("tasks.max", "2")]);
-        assert_eq!(
-            apply_config(&mut view, "connector-a", Some(&first)),
-            Some("a".into())
-        );
-        apply_config(&mut view, "connector-a", Some(&second));
-        apply_config(&mut view, "target-state-a", Some(br#"{"state":"PAUSED"}"#));
-        let a = stored(&view, "a").expect("stored");
-        assert_eq!(a.config["tasks.max"], "2");
-        assert_eq!(a.target_state, TargetState::Paused);
-
-        // A connector without a target-state record runs.
-        apply_config(&mut view, "connector-b", Some(&first));
-        assert_eq!(
-            stored(&view, "b").unwrap().target_state,
-            TargetState::Running
-        );
-
-        apply_config(&mut view, "target-state-a", None);
-        apply_config(&mut view, "connector-a", None);
-        assert!(stored(&view, "a").is_none());
-        // Unknown keys (e.g. Connect's task configs) are ignored.
-        assert_eq!(apply_config(&mut view, "task-b-0", Some(b"{}")), None);
+    fn leave(&self) -> Result<()> {
+        let topic = self.cfg.status_topic.clone();
+        self.write(&topic, &format!("worker-{}", self.worker_id), None, false)
     }
 
-    #[test]
-    fn connector_statuses_keep_their_snapshot() {
-        let mut view = View::default();
-        let snapshot = StatusSnapshot {
-            connector_state: "RUNNING".into(),
-            connector_trace: None,
-            tasks: vec![],
-            at_ms: 1,
-        };
-        let record = serde_json::to_vec(&StatusRecord {
-            state: "RUNNING".into(),
-            trace: None,
-            worker_id: "127.0.0.1:8083".into(),
-            generation: 0,
-            snapshot: Some(snapshot.clone()),
+    fn live_workers(&self, session: Duration) -> Vec<String> {
+        let mut live = live_workers(&self.view(), now_ms(), session.as_millis() as i64);
+        if !live.contains(&self.worker_id) {
+            live.push(self.worker_id.clone());
+            live.sort();
+        }
+        live
+    }
+
+    fn task_statuses(&self, connector: &str) -> BTreeMap<u32, TaskStatus> {
+        self.view()
+            .task_statuses
+            .get(connector)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    fn sync(&self, timeout: Duration) -> Result<()> {
+        let topic = &self.cfg.config_topic;
+        blocking(|| {
+            let (_, high) = self
+                .producer
+                .client()
+                .fetch_watermarks(topic, 0, timeout)
+                .map_err(|e| kafka_err("read the end offset of", topic, e))?;
+            self.wait_past(topic, high - 1, timeout)
+                .map_err(|_| StoreError::Stale {
+                    topic: topic.clone(),
+                    waited: timeout,
+                })
         })
-        .unwrap();
-        apply_status(&mut view, "status-connector-a", Some(&record));
-        apply_status(&mut view, "status-task-a-0", Some(b"{}"));
-        assert_eq!(view.statuses.get("a"), Some(&snapshot));
-        apply_status(&mut view, "status-connector-a", None);
-        assert!(view.statuses.is_empty());
+    }
+
+    fn request_restart(
+        &self,
+        connector: &str,
+        include_tasks: bool,
+        only_failed: bool,
+    ) -> Result<()> {
+        let value = self.json(&RestartRecord {
+            include_tasks,
+            only_failed,
+        });
+        let topic = self.cfg.config_topic.clone();
+        self.write(
+            &topic,
+            &format!("restart-connector-{connector}"),
+            Some(value),
+            true,
+        )
+    }
+
+    fn request_task_restart(&self, connector: &str, task: u32) -> Result<()> {
+        let topic = self.cfg.config_topic.clone();
+        let key = format!("restart-task-{connector}-{task}");
+        self.write(&topic, &key, Some(b"{}".to_vec()), true)
     }
 }
