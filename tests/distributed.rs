@@ -304,6 +304,14 @@ async fn workers_share_connectors_tasks_status_and_offsets() {
         },
     )
     .await;
+    // Partitions that changed hands mid-stream were committed by the task giving them up.
+    assert!(
+        [&w1, &w2, &w3, &w4].iter().any(|w| w
+            .log_text()
+            .contains("committed the partitions being revoked")),
+        "no task committed its revoked partitions:\n{}",
+        interesting(&w1)
+    );
     // The offsets API agrees on every worker.
     let (sum1, body1) = offsets_sum(&w1, &name).await;
     let (sum4, body4) = offsets_sum(&w4, &name).await;

@@ -13,6 +13,7 @@ use rdkafka::error::KafkaError;
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use rdkafka::{ClientContext, Statistics};
 use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 const METADATA_TIMEOUT: Duration = Duration::from_secs(10);
@@ -48,10 +49,17 @@ impl ConsumerError {
     }
 }
 
+/// The next offset to read per partition, for every record the sink acknowledged (or
+/// deliberately skipped): what may be committed. Shared between the task loop, which
+/// advances it, and the rebalance callback, which commits it for partitions taken away.
+pub type AckedOffsets = Arc<Mutex<BTreeMap<(String, i32), i64>>>;
+
 /// Reports each assigned partition's lag (high watermark minus the committed offset) from
-/// librdkafka's statistics, so no extra request reaches the broker.
+/// librdkafka's statistics, so no extra request reaches the broker; commits the acknowledged
+/// offsets of partitions a rebalance takes away, so their next owner starts right after them.
 pub struct LagReporter {
     metrics: TaskMetrics,
+    acked: AckedOffsets,
 }
 
 impl ClientContext for LagReporter {
@@ -68,6 +76,37 @@ impl ClientContext for LagReporter {
 }
 
 impl ConsumerContext for LagReporter {
+    /// Distributed mode: before partitions move to another task, commit what this task has
+    /// written of them. The task loop polls only between fully acknowledged batches, so the
+    /// new owner replays at most records fetched but not yet handed to the sink.
+    fn pre_rebalance(
+        &self,
+        consumer: &rdkafka::consumer::BaseConsumer<Self>,
+        rebalance: &rdkafka::consumer::Rebalance<'_>,
+    ) {
+        let rdkafka::consumer::Rebalance::Revoke(revoked) = rebalance else {
+            return;
+        };
+        let acked = self.acked.lock().unwrap_or_else(|p| p.into_inner());
+        let mut tpl = TopicPartitionList::new();
+        for e in revoked.elements() {
+            if let Some(next) = acked.get(&(e.topic().to_string(), e.partition())) {
+                let _ = tpl.add_partition_offset(e.topic(), e.partition(), Offset::Offset(*next));
+            }
+        }
+        drop(acked);
+        if tpl.count() == 0 {
+            return;
+        }
+        match consumer.commit(&tpl, CommitMode::Sync) {
+            Ok(()) => tracing::info!(offsets = ?tpl, "committed the partitions being revoked"),
+            Err(e) => tracing::warn!(
+                error = %e,
+                "cannot commit the partitions being revoked: their next owner replays from the last commit"
+            ),
+        }
+    }
+
     /// Distributed mode: the group moves partitions between the tasks of all workers.
     fn post_rebalance(
         &self,
@@ -137,6 +176,7 @@ pub fn create(
     group: &str,
     connector: &ConfigMap,
     metrics: TaskMetrics,
+    acked: AckedOffsets,
 ) -> Result<TaskConsumer, ConsumerError> {
     let mut config = client_config(worker, group, connector);
     let interval = worker
@@ -146,7 +186,7 @@ pub fn create(
         .to_string();
     config.set("statistics.interval.ms", interval);
     config
-        .create_with_context(LagReporter { metrics })
+        .create_with_context(LagReporter { metrics, acked })
         .map_err(|source| ConsumerError::Create {
             group: group.to_string(),
             source,

@@ -54,8 +54,9 @@ struct Runner {
     group: String,
     metrics: TaskMetrics,
     dlq: Option<DeadLetterQueue>,
-    /// Next offset to read per partition, for everything written or skipped.
-    acked: BTreeMap<(String, i32), i64>,
+    /// Next offset to read per partition, for everything written or skipped (shared with
+    /// the consumer's rebalance callback).
+    acked: kc::AckedOffsets,
     committed: BTreeMap<(String, i32), i64>,
     /// Distributed mode: the task subscribes to the connector's group instead of assigning
     /// itself a fixed share.
@@ -80,7 +81,7 @@ pub(super) async fn run(
         group,
         metrics,
         dlq: None,
-        acked: BTreeMap::new(),
+        acked: Default::default(),
         committed: BTreeMap::new(),
     };
     match runner.run().await {
@@ -206,6 +207,7 @@ impl Runner {
                     &self.group,
                     &self.spec.config,
                     self.metrics.clone(),
+                    self.acked.clone(),
                 )?;
                 let topics = kc::resolve_topics(&consumer, &self.spec.worker, &self.spec.config)?;
                 let all = kc::partitions(&consumer, &self.spec.worker, &topics)?;
@@ -309,19 +311,24 @@ impl Runner {
     }
 
     fn commit(&mut self, consumer: &TaskConsumer) {
+        let mut acked = self.acked.lock().unwrap_or_else(|p| p.into_inner()).clone();
         if self.distributed {
-            // A partition the group moved to another task is committed by its new owner
-            // from where this one last committed: at worst records are written twice.
+            // A partition the group moved to another task was committed when it was revoked;
+            // from then on only its new owner commits it.
             let held = kc::current_assignment(consumer);
             let held = |tp: &(String, i32)| held.contains(tp);
-            self.acked.retain(|tp, _| held(tp));
+            acked.retain(|tp, _| held(tp));
+            self.acked
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .retain(|tp, _| held(tp));
             self.committed.retain(|tp, _| held(tp));
         }
-        if self.acked != self.committed {
-            match tokio::task::block_in_place(|| kc::commit(consumer, &self.group, &self.acked)) {
+        if acked != self.committed {
+            match tokio::task::block_in_place(|| kc::commit(consumer, &self.group, &acked)) {
                 Ok(()) => {
-                    tracing::debug!(offsets = ?self.acked, "committed");
-                    self.committed = self.acked.clone();
+                    tracing::debug!(offsets = ?acked, "committed");
+                    self.committed = acked;
                     for ((topic, partition), offset) in &self.committed {
                         self.metrics
                             .set_committed_offset(topic, *partition, *offset);
@@ -491,11 +498,9 @@ impl Runner {
     }
 
     fn ack<'a>(&mut self, positions: impl Iterator<Item = &'a Position>) {
+        let mut acked = self.acked.lock().unwrap_or_else(|p| p.into_inner());
         for p in positions {
-            let next = self
-                .acked
-                .entry((p.topic.clone(), p.partition))
-                .or_insert(0);
+            let next = acked.entry((p.topic.clone(), p.partition)).or_insert(0);
             *next = (*next).max(p.offset + 1);
         }
     }
