@@ -490,8 +490,12 @@ def check_worker_consistency(doc: dict, name: str, svc: dict, env: dict, report:
         report.add("env", f"{name}: CONNECT_BOOTSTRAP_SERVERS is not set (the worker would use "
                    "localhost:9092)")
     state = env.get("CONNECT_STATE_DIR")
-    if not state:
-        report.add("env", f"{name}: CONNECT_STATE_DIR is not set")
+    distributed = env.get("CONNECT_GROUP_ID") and env.get("CONNECT_CONFIG_STORAGE_TOPIC")
+    if distributed and not state:
+        pass  # connectors live in the config topic, not in a state dir
+    elif not state:
+        report.add("env", f"{name}: CONNECT_STATE_DIR is not set (or set CONNECT_GROUP_ID and "
+                   "CONNECT_CONFIG_STORAGE_TOPIC for distributed mode)")
     elif not any(m.target.rstrip("/") == state.rstrip("/") for m in mounts(svc)):
         report.add("env", f"{name}: state dir {state} is not on a volume; connectors are lost "
                    "with the container")

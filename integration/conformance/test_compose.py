@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import copy
 import importlib.util
+import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -319,3 +321,49 @@ def test_compose_cli_rejects_a_broken_stack(compose_cli, tmp_path):
     report = check.Report()
     check.check_cli(broken, ROOT, report, cli=compose_cli)
     assert any("cassandra-initt" in p for p in report.problems), report.problems
+
+
+# ---- the distributed override -------------------------------------------------------------
+
+DISTRIBUTED = ROOT / "docker-compose.distributed.yml"
+
+
+def test_distributed_override_is_a_valid_compose_document():
+    doc, missing = check.load_compose(DISTRIBUTED)
+    assert missing == []
+    report = check.Report()
+    check.check_schema(doc, report)
+    assert report.problems == [], report.problems
+
+
+def merged_with_override(cli: list[str]) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COMPOSE_")}
+    r = subprocess.run(cli + ["-f", str(COMPOSE), "-f", str(DISTRIBUTED), "--project-directory",
+                              str(ROOT), "--profile", "*", "config", "--format", "json"],
+                       capture_output=True, text=True, env=env, timeout=60)
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)
+
+
+def test_distributed_override_runs_three_workers_of_one_cluster(compose_cli):
+    merged = merged_with_override(compose_cli)
+    report = check.Report()
+    check.check_document(merged, ROOT, report)
+    assert report.problems == [], "\n".join(report.problems)
+    workers = {n: s for n, s in merged["services"].items() if n.startswith("cassink")}
+    assert sorted(workers) == ["cassink", "cassink-2", "cassink-3"]
+    envs = [s["environment"] for s in workers.values()]
+    for key in ("CONNECT_GROUP_ID", "CONNECT_CONFIG_STORAGE_TOPIC", "CONNECT_STATUS_STORAGE_TOPIC",
+                "CONNECT_BOOTSTRAP_SERVERS"):
+        assert len({e.get(key) for e in envs}) == 1 and envs[0].get(key), key
+    # Each worker advertises its own service name, so statuses say which one runs a task.
+    assert {e["CONNECT_REST_ADVERTISED_HOST_NAME"] for e in envs} == set(workers)
+    published = sorted(p["published"] for s in workers.values() for p in s["ports"])
+    assert published == ["8083", "8084", "8085"]
+
+
+def test_a_worker_without_state_dir_or_cluster_is_rejected(doc):
+    del doc["services"]["cassink"]["environment"]["CONNECT_STATE_DIR"]
+    assert any("CONNECT_STATE_DIR is not set" in p for p in problems(doc))
+    doc["services"]["cassink"]["environment"]["CONNECT_CONFIG_STORAGE_TOPIC"] = "cassink-configs"
+    assert not any("CONNECT_STATE_DIR" in p for p in problems(doc))

@@ -299,4 +299,16 @@ mod tests {
         assert_eq!(json_depth(br#""\"[""#), 0);
         assert_eq!(json_depth(b"[[[[]]]]"), 4);
     }
+
+    #[test]
+    fn a_stale_config_view_is_a_conflict_as_in_connect() {
+        let stale = HerderError::Stale(crate::store::StoreError::Stale {
+            topic: "cassink-configs".into(),
+            waited: std::time::Duration::from_secs(3),
+        });
+        let e = ApiError::from(stale);
+        assert_eq!(e.status, StatusCode::CONFLICT);
+        assert!(e.message.contains("stale configuration"), "{}", e.message);
+        assert!(e.message.contains("cassink-configs"), "{}", e.message);
+    }
 }
