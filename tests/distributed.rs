@@ -304,14 +304,6 @@ async fn workers_share_connectors_tasks_status_and_offsets() {
         },
     )
     .await;
-    // Partitions that changed hands mid-stream were committed by the task giving them up.
-    assert!(
-        [&w1, &w2, &w3, &w4].iter().any(|w| w
-            .log_text()
-            .contains("committed the partitions being revoked")),
-        "no task committed its revoked partitions:\n{}",
-        interesting(&w1)
-    );
     // The offsets API agrees on every worker.
     let (sum1, body1) = offsets_sum(&w1, &name).await;
     let (sum4, body4) = offsets_sum(&w4, &name).await;
@@ -417,5 +409,95 @@ async fn workers_share_connectors_tasks_status_and_offsets() {
             || async { names(w).await.is_empty() },
         )
         .await;
+    }
+}
+
+/// The rebalance callback: when a second member joins a task's group, the first commits what
+/// it acknowledged of the partitions it gives up, so the newcomer starts right after them
+/// instead of replaying from the last periodic commit (here: from the beginning).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_task_commits_what_it_acknowledged_of_partitions_taken_away() {
+    use cassink::kafka::consumer as kc;
+    use cassink::metrics::TaskMetrics;
+    use futures::StreamExt;
+    use rdkafka::Message;
+
+    require_broker();
+    let topic = unique("revoke");
+    let partitions = 6;
+    produce::ensure_topic(&bootstrap(), &topic, partitions)
+        .await
+        .expect("create topic");
+    let total = 300i64;
+    produce::produce(&bootstrap(), Workload::Meter, &topic, total as u64, None, 3)
+        .await
+        .expect("produce");
+    let cluster = unique("rcluster");
+    let worker = cassink::worker::config::WorkerConfig::from_map(
+        [
+            ("bootstrap.servers", bootstrap()),
+            ("group.id", cluster.clone()),
+            ("config.storage.topic", format!("{cluster}-configs")),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect(),
+    )
+    .expect("worker config");
+    let group = unique("connect-revoke");
+    let topics = vec![topic.clone()];
+    let consumer = |task: u32, acked: kc::AckedOffsets| {
+        let c = kc::create(
+            &worker,
+            &group,
+            &Default::default(),
+            TaskMetrics::for_task(&group, task),
+            acked,
+        )
+        .expect("consumer");
+        kc::subscribe(&c, &group, &topics).expect("subscribe");
+        c
+    };
+
+    // The first member reads everything and acknowledges each record as it comes.
+    let acked = kc::AckedOffsets::default();
+    let first = consumer(0, acked.clone());
+    let mut stream = first.stream();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut seen = 0;
+    while seen < total {
+        assert!(Instant::now() < deadline, "read {seen} of {total}");
+        if let Ok(Some(Ok(m))) =
+            tokio::time::timeout(Duration::from_millis(200), stream.next()).await
+        {
+            let mut a = acked.lock().unwrap();
+            a.insert((m.topic().to_string(), m.partition()), m.offset() + 1);
+            seen += 1;
+        }
+    }
+
+    // A second member joins: the group takes partitions from the first, which commits them.
+    let second = consumer(1, kc::AckedOffsets::default());
+    let mut second_stream = second.stream();
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let _ = tokio::time::timeout(Duration::from_millis(100), stream.next()).await;
+        let _ = tokio::time::timeout(Duration::from_millis(100), second_stream.next()).await;
+        let moved = kc::current_assignment(&second);
+        if !moved.is_empty() && kc::current_assignment(&first).len() < partitions as usize {
+            let committed = common::sink::committed_total(&group, &topic, partitions);
+            // Exactly the partitions given up were committed, each where it was acknowledged.
+            let expected: i64 = {
+                let a = acked.lock().unwrap();
+                moved.iter().map(|tp| a.get(tp).copied().unwrap_or(0)).sum()
+            };
+            assert!(expected > 0, "nothing acknowledged of {moved:?}");
+            assert_eq!(committed, expected, "partitions moved: {moved:?}");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the second member got no partitions"
+        );
     }
 }
