@@ -111,6 +111,8 @@ pub struct Distributed {
     pub offset_topic: Option<String>,
     /// `config.storage.replication.factor` (Connect's default 3; capped at the broker count).
     pub replication: i32,
+    /// `status.storage.replication.factor` (default: the config topic's).
+    pub status_replication: i32,
     /// `heartbeat.interval.ms` (3 s): how often a worker tells the others it is alive.
     pub heartbeat: Duration,
     /// `session.timeout.ms` (10 s): a worker silent this long is considered gone and its
@@ -316,6 +318,9 @@ impl WorkerConfig {
             status_topic,
             offset_topic: get("offset.storage.topic"),
             replication,
+            status_replication: get("status.storage.replication.factor")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(replication),
             heartbeat: millis("heartbeat.interval.ms", 3_000),
             session: millis("session.timeout.ms", 10_000),
             sync_timeout: millis("worker.sync.timeout.ms", 3_000),

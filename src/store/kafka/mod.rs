@@ -85,7 +85,7 @@ impl KafkaStore {
             client.set(k, v);
         }
         ensure_compacted(&client, &cfg.config_topic, cfg.replication).await?;
-        ensure_compacted(&client, &cfg.status_topic, cfg.replication).await?;
+        ensure_compacted(&client, &cfg.status_topic, cfg.status_replication).await?;
 
         let producer: FutureProducer = client
             .clone()
