@@ -184,6 +184,9 @@ async fn run(command: Command, logs: logging::LogControl) -> anyhow::Result<()> 
     for key in &worker.unknown_keys {
         tracing::warn!(key = %key, "unknown worker config key (ignored)");
     }
+    for key in &worker.kafka.ignored {
+        tracing::info!(key = %key, "Kafka (Java) client key with no librdkafka equivalent (ignored)");
+    }
     let connectors = connector_files
         .iter()
         .map(|p| read_connector(p))

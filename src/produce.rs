@@ -133,31 +133,36 @@ impl Brokers {
             .to_string()
     }
 
-    /// A producer with `settings` on top of the base config. With TLS or SASL configured the
-    /// brokers are asked first, so refused credentials or certificates end the run with
-    /// librdkafka's reason instead of records timing out one by one.
-    pub(crate) async fn producer(
-        &self,
-        settings: &[(&str, &str)],
-    ) -> Result<FutureProducer, ProduceError> {
+    /// With TLS or SASL configured, asks the brokers first, so that refused credentials or
+    /// certificates end the run with librdkafka's reason instead of requests timing out.
+    async fn check_refusal(&self) -> Result<(), ProduceError> {
         let secured = self
             .0
             .get("security.protocol")
             .is_some_and(|p| !p.trim().eq_ignore_ascii_case("plaintext"));
-        if secured {
-            let config = self.0.clone();
-            let probe = tokio::task::spawn_blocking(move || {
-                client::probe(&config, Duration::from_secs(10))
-            })
-            .await
-            .unwrap_or(Probe::Reachable);
-            if let Probe::Refused(reason) = probe {
-                return Err(ProduceError::Refused {
-                    bootstrap: self.bootstrap(),
-                    reason,
-                });
-            }
+        if !secured {
+            return Ok(());
         }
+        let config = self.0.clone();
+        let probe =
+            tokio::task::spawn_blocking(move || client::probe(&config, Duration::from_secs(10)))
+                .await
+                .unwrap_or(Probe::Reachable);
+        match probe {
+            Probe::Refused(reason) => Err(ProduceError::Refused {
+                bootstrap: self.bootstrap(),
+                reason,
+            }),
+            Probe::Reachable | Probe::Unreachable(_) => Ok(()),
+        }
+    }
+
+    /// A producer with `settings` on top of the base config (see [`Brokers::check_refusal`]).
+    pub(crate) async fn producer(
+        &self,
+        settings: &[(&str, &str)],
+    ) -> Result<FutureProducer, ProduceError> {
+        self.check_refusal().await?;
         let mut config = self.0.clone();
         for (k, v) in settings {
             config.set(*k, *v);
@@ -349,22 +354,11 @@ pub async fn ensure_topic(
     topic: &str,
     partitions: i32,
 ) -> Result<(), ProduceError> {
-    let Brokers(client) = brokers.into();
-    if let Err(e) = crate::kafka::admin::ensure_topic(&client, topic, partitions, 1).await {
-        let bootstrap = client
-            .get("bootstrap.servers")
-            .unwrap_or_default()
-            .to_string();
-        let refusal = tokio::task::spawn_blocking(move || client::refusal(&client))
-            .await
-            .ok()
-            .flatten();
-        return Err(match refusal {
-            Some(reason) => ProduceError::Refused { bootstrap, reason },
-            None => ProduceError::CreateTopic(e),
-        });
-    }
-    Ok(())
+    let brokers = brokers.into();
+    brokers.check_refusal().await?;
+    crate::kafka::admin::ensure_topic(&brokers.0, topic, partitions, 1)
+        .await
+        .map_err(ProduceError::CreateTopic)
 }
 
 /// Produces `count` records of `workload` to `topic` (at most `rate` per second when given).

@@ -27,7 +27,7 @@ use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::ClientConfig;
 use std::path::Path;
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Which kind of client a config is for (picks the worker's `<role>.*` keys).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -384,20 +384,37 @@ pub enum Probe {
     Unreachable(String),
 }
 
-/// Collects the authentication and TLS failures librdkafka reports.
+/// Collects the authentication and TLS failures librdkafka reports: the first error event
+/// with an authentication or SSL code (the most telling: "SSL handshake failed: ...
+/// certificate verify failed: ... verify that ssl.ca.location is correctly configured"), and
+/// the first error log line about SASL or SSL.
 #[derive(Default)]
 struct Witness {
-    failure: Mutex<Option<String>>,
+    coded: Mutex<Option<String>>,
+    logged: Mutex<Option<String>>,
 }
 
 impl Witness {
-    fn note(&self, message: &str) {
-        let mut failure = self.failure.lock().unwrap_or_else(|p| p.into_inner());
-        if failure.is_none() {
+    fn note(slot: &Mutex<Option<String>>, message: &str) {
+        let mut slot = slot.lock().unwrap_or_else(|p| p.into_inner());
+        if slot.is_none() {
             // Drop librdkafka's "(after 2ms in state SSL_HANDSHAKE, ...)" tail.
             let message = message.split(" (after ").next().unwrap_or(message);
-            *failure = Some(message.trim().to_string());
+            *slot = Some(message.trim().to_string());
         }
+    }
+
+    fn coded(&self) -> Option<String> {
+        self.coded.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    fn failure(&self) -> Option<String> {
+        self.coded().or_else(|| {
+            self.logged
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone()
+        })
     }
 }
 
@@ -406,7 +423,7 @@ impl ClientContext for Witness {
         if (level as i32) <= (RDKafkaLogLevel::Error as i32)
             && (message.contains("SASL") || message.contains("SSL"))
         {
-            self.note(message);
+            Self::note(&self.logged, message);
         }
         tracing::debug!(target: "librdkafka", "{fac} {message}");
     }
@@ -416,7 +433,7 @@ impl ClientContext for Witness {
             error.rdkafka_error_code(),
             Some(RDKafkaErrorCode::Authentication | RDKafkaErrorCode::SSL)
         ) {
-            self.note(reason);
+            Self::note(&self.coded, reason);
         }
     }
 }
@@ -434,23 +451,20 @@ pub fn probe(config: &ClientConfig, timeout: Duration) -> Probe {
         Ok(c) => c,
         Err(e) => return Probe::Refused(e.to_string()),
     };
-    let result = consumer.fetch_metadata(None, timeout);
-    // Serve the queued log and error events, so that the witness sees them.
-    for _ in 0..1000 {
-        if consumer.poll(Duration::ZERO).is_none() {
-            break;
-        }
+    let error = match consumer.fetch_metadata(None, timeout) {
+        Ok(_) => return Probe::Reachable,
+        Err(e) => e,
+    };
+    // Serve the queued log and error events so that the witness sees them (`poll` answers
+    // `None` for a served log event as for an empty queue: poll for a while).
+    let witness = consumer.context().clone();
+    let served = Instant::now();
+    while witness.coded().is_none() && served.elapsed() < Duration::from_secs(1) {
+        let _ = consumer.poll(Duration::from_millis(10));
     }
-    let noted = consumer
-        .context()
-        .failure
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .take();
-    match (result, noted) {
-        (_, Some(failure)) => Probe::Refused(failure),
-        (Ok(_), None) => Probe::Reachable,
-        (Err(e), None) => Probe::Unreachable(e.to_string()),
+    match witness.failure() {
+        Some(failure) => Probe::Refused(failure),
+        None => Probe::Unreachable(error.to_string()),
     }
 }
 
