@@ -79,6 +79,8 @@ const JAVA_ONLY: &[&str] = &[
     "sasl.kerberos.ticket.renew.window.factor",
     "sasl.kerberos.ticket.renew.jitter",
     "security.providers",
+    // Server side: the worker's https REST listener reads it (as in Connect).
+    "ssl.client.auth",
     // Read by the worker itself (records per batch), not a librdkafka property.
     "max.poll.records",
 ];
@@ -514,6 +516,7 @@ mod tests {
             ("ssl.truststore.type", "PEM"),
             ("ssl.endpoint.identification.algorithm", ""),
             ("ssl.enabled.protocols", "TLSv1.2"),
+            ("ssl.client.auth", "required"),
             ("consumer.security.protocol", "SASL_SSL"),
             ("consumer.max.poll.records", "10"),
             ("producer.linger.ms", "5"),
