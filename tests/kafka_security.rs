@@ -366,6 +366,7 @@ async fn sasl_plaintext_scram_sha256_in_distributed_mode_with_librdkafka_names()
         ("offset.storage.topic", format!("{cluster}-offsets")),
         ("config.storage.replication.factor", "1".into()),
     ]);
+    let started = Instant::now();
     let w = Worker::start_props(
         dir.path(),
         &dir.path().join("state"),
@@ -377,6 +378,12 @@ async fn sasl_plaintext_scram_sha256_in_distributed_mode_with_librdkafka_names()
     sink.wait_rows(&w, records).await;
     sink.wait_committed(&w, records).await;
     let name = &sink.name;
+
+    // tansu grants 60 s SASL sessions and refuses librdkafka's re-authentication, so every
+    // connection drops and reconnects after about 54 s: records sent after that still land.
+    tokio::time::sleep(Duration::from_secs(65).saturating_sub(started.elapsed())).await;
+    assert_success("cassink produce", &cassink_produce(&topic, records, &args));
+    sink.wait_committed(&w, 2 * records).await;
 
     // The status topic holds the task statuses; it was written over SASL and holds no secret.
     let ours = client(&kafka.bootstrap, &sasl);
