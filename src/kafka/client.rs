@@ -486,12 +486,7 @@ pub fn refusal(config: &ClientConfig) -> Option<String> {
 mod tests {
     use super::*;
 
-    fn map(pairs: &[(&str, &str)]) -> ConfigMap {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
+    use crate::config::config_of as map;
 
     const JAAS: &str = "org.apache.kafka.common.security.scram.ScramLoginModule required \
                         username=\"connect\" password=\"pw-S3cret\";";

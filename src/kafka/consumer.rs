@@ -8,7 +8,6 @@ use crate::config::ConfigMap;
 use crate::kafka::client::{self, ClientConfigError, Role};
 use crate::metrics::TaskMetrics;
 use crate::worker::config::WorkerConfig;
-use crate::worker::security::overrides::client_overrides;
 use rdkafka::consumer::{CommitMode, Consumer, ConsumerContext, StreamConsumer};
 use rdkafka::error::KafkaError;
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
@@ -169,14 +168,14 @@ pub fn group_id(connector: &str) -> String {
 
 /// librdkafka settings for a task consumer: the worker's security settings and `consumer.*`
 /// passthrough, then the connector's `consumer.override.*` keys the worker's override policy
-/// allows (`connector` is the task config), then the settings sink checkpointing depends on
-/// (which nothing may override).
+/// allows (`connector` is the task config), then our defaults for what neither set, then the
+/// settings sink checkpointing depends on (which nothing may override).
 pub fn client_config(
     worker: &WorkerConfig,
     group: &str,
     connector: &ConfigMap,
 ) -> Result<ClientConfig, ConsumerError> {
-    let mut cfg = worker.kafka_client(Role::Consumer);
+    let mut cfg = worker.connector_client(Role::Consumer, connector)?;
     let mut ours = ClientConfig::new();
     ours.set("auto.offset.reset", "earliest");
     ours.set("fetch.wait.max.ms", "100");
@@ -190,14 +189,12 @@ pub fn client_config(
         // only the partitions that change hands.
         ours.set("partition.assignment.strategy", "cooperative-sticky");
     }
-    // Our defaults, unless the worker's `consumer.*` keys say otherwise.
+    // Our defaults, unless the worker's `consumer.*` or the connector's overrides say otherwise.
     for (k, v) in ours.config_map() {
         if cfg.get(k).is_none() {
             cfg.set(k, v);
         }
     }
-    let overrides = client_overrides(&worker.override_policy, connector, "consumer.override.");
-    client::apply_overrides(&mut cfg, &overrides, "consumer.override.")?;
     cfg.set("group.id", group);
     cfg.set("enable.auto.commit", "false");
     cfg.set("enable.auto.offset.store", "false");

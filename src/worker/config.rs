@@ -7,9 +7,9 @@
 //! [`WorkerConfig::unknown_keys`] so the caller can warn; they are never fatal.
 
 use crate::config::ConfigMap;
-use crate::kafka::client::{ClientConfigError, KafkaClients, Role};
+use crate::kafka::client::{self, ClientConfigError, KafkaClients, Role};
 use crate::worker::listeners::{self, RestListener, RestTls, Scheme};
-use crate::worker::security::overrides::{OverridePolicy, POLICY_KEY};
+use crate::worker::security::overrides::{client_overrides, OverridePolicy, POLICY_KEY};
 use crate::worker::security::providers::{ConfigProviders, ProviderError};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -334,6 +334,21 @@ impl WorkerConfig {
     /// security settings and the role's passthrough keys.
     pub fn kafka_client(&self, role: Role) -> rdkafka::ClientConfig {
         self.kafka.config(&self.bootstrap_servers, role)
+    }
+
+    /// The base config of a client the worker makes for a connector's task:
+    /// [`WorkerConfig::kafka_client`], then the connector's `<role>.override.*` keys the
+    /// override policy allows, translated like the worker's own.
+    pub fn connector_client(
+        &self,
+        role: Role,
+        connector: &ConfigMap,
+    ) -> Result<rdkafka::ClientConfig, ClientConfigError> {
+        let prefix = format!("{}override.", role.prefix());
+        let overrides = client_overrides(&self.override_policy, connector, &prefix);
+        let mut config = self.kafka_client(role);
+        client::apply_overrides(&mut config, &overrides, &prefix)?;
+        Ok(config)
     }
 
     /// Every secret value of the worker config (the password inside `sasl.jaas.config`

@@ -8,7 +8,6 @@ use crate::config::ConfigMap;
 use crate::kafka::admin;
 use crate::kafka::client::{self, ClientConfigError, Role};
 use crate::worker::config::WorkerConfig;
-use crate::worker::security::overrides::client_overrides;
 use rdkafka::error::KafkaError;
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
@@ -62,21 +61,8 @@ impl DeadLetterQueue {
         let Some(topic) = tolerance.dlq_topic.clone() else {
             return Ok(None);
         };
-        let policy = &worker.override_policy;
-        let mut admin_client = worker.kafka_client(Role::Admin);
-        let prefix = "admin.override.";
-        client::apply_overrides(
-            &mut admin_client,
-            &client_overrides(policy, config, prefix),
-            prefix,
-        )?;
-        let mut client = worker.kafka_client(Role::Producer);
-        let prefix = "producer.override.";
-        client::apply_overrides(
-            &mut client,
-            &client_overrides(policy, config, prefix),
-            prefix,
-        )?;
+        let admin_client = worker.connector_client(Role::Admin, config)?;
+        let mut client = worker.connector_client(Role::Producer, config)?;
         client.set("enable.idempotence", "true");
         client.set("acks", "all");
         if let Err(e) =
