@@ -220,8 +220,11 @@ async fn assert_secrets_absent(w: &Worker, name: &str, secrets: &[&str]) {
     }
 }
 
+/// A record's key and value.
+type KeyValue = (Option<Vec<u8>>, Option<Vec<u8>>);
+
 /// Reads every record of partition 0 of `topic` from the beginning (blocking).
-fn read_all(config: &ClientConfig, topic: &str) -> Vec<(Option<Vec<u8>>, Option<Vec<u8>>)> {
+fn read_all(config: &ClientConfig, topic: &str) -> Vec<KeyValue> {
     let consumer: BaseConsumer = config
         .clone()
         .set("group.id", unique("kafka-security-reader"))
