@@ -6,7 +6,8 @@
 pub mod avro;
 pub use avro::{produce_avro, Format};
 
-use crate::kafka::client::{self, Probe};
+use crate::kafka::client;
+use crate::kafka::probe::{self, Probe};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use rdkafka::util::Timeout;
@@ -145,7 +146,7 @@ impl Brokers {
         }
         let config = self.0.clone();
         let probe =
-            tokio::task::spawn_blocking(move || client::probe(&config, Duration::from_secs(10)))
+            tokio::task::spawn_blocking(move || probe::probe(&config, Duration::from_secs(10)))
                 .await
                 .unwrap_or(Probe::Reachable);
         match probe {

@@ -5,7 +5,8 @@
 //! instead `subscribe` every task to the group, which splits the partitions over all workers.
 
 use crate::config::ConfigMap;
-use crate::kafka::client::{self, ClientConfigError, Role};
+use crate::kafka::client::{ClientConfigError, Role};
+use crate::kafka::probe;
 use crate::metrics::TaskMetrics;
 use crate::worker::config::WorkerConfig;
 use rdkafka::consumer::{CommitMode, Consumer, ConsumerContext, StreamConsumer};
@@ -64,7 +65,7 @@ impl ConsumerError {
     /// the error says why instead of "broker transport failure". Blocking (connects once).
     pub fn explained(self, config: &ClientConfig) -> Self {
         match self {
-            ConsumerError::Metadata { ref bootstrap, .. } => match client::refusal(config) {
+            ConsumerError::Metadata { ref bootstrap, .. } => match probe::refusal(config) {
                 Some(reason) => ConsumerError::Refused {
                     group: config.get("group.id").unwrap_or_default().to_string(),
                     bootstrap: bootstrap.clone(),

@@ -6,7 +6,8 @@
 use super::tolerance::{Failure, Tolerance};
 use crate::config::ConfigMap;
 use crate::kafka::admin;
-use crate::kafka::client::{self, ClientConfigError, Role};
+use crate::kafka::client::{ClientConfigError, Role};
+use crate::kafka::probe;
 use crate::worker::config::WorkerConfig;
 use rdkafka::error::KafkaError;
 use rdkafka::message::{Header, OwnedHeaders};
@@ -68,7 +69,7 @@ impl DeadLetterQueue {
         if let Err(e) =
             admin::ensure_topic(&admin_client, &topic, 1, tolerance.dlq_replication).await
         {
-            let refusal = tokio::task::spawn_blocking(move || client::refusal(&admin_client))
+            let refusal = tokio::task::spawn_blocking(move || probe::refusal(&admin_client))
                 .await
                 .ok()
                 .flatten();

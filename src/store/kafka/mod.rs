@@ -16,7 +16,8 @@ use super::{
     TargetState, TaskStatus,
 };
 use crate::config::ConfigMap;
-use crate::kafka::client::{self, Role};
+use crate::kafka::client::Role;
+use crate::kafka::probe;
 use crate::worker::config::{Distributed, WorkerConfig};
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
@@ -211,7 +212,7 @@ async fn ensure_compacted(client: &ClientConfig, topic: &str, replication: i32) 
     let brokers = match blocking(|| admin.inner().fetch_metadata(None, WRITE_TIMEOUT)) {
         Ok(md) => (md.brokers().len() as i32).max(1),
         // Refused credentials or certificates: say so now rather than time out creating.
-        Err(e) => match blocking(|| client::refusal(client)) {
+        Err(e) => match blocking(|| probe::refusal(client)) {
             Some(reason) => return Err(kafka_err("connect to Kafka to create", topic, reason)),
             None => {
                 tracing::debug!(error = %e, topic, "cannot read the broker count");
