@@ -76,8 +76,19 @@ enum Command {
         /// At most this many records per second.
         #[arg(long)]
         rate: Option<u64>,
-        #[arg(long, env = "KAFKA_BOOTSTRAP", default_value = "localhost:9092")]
-        bootstrap: String,
+        /// Kafka bootstrap servers (default: `bootstrap.servers` of --client-config, else
+        /// localhost:9092).
+        #[arg(long, env = "KAFKA_BOOTSTRAP")]
+        bootstrap: Option<String>,
+        /// Kafka client settings as a properties file, with the keys a worker config takes:
+        /// `security.protocol`, `ssl.*`, `sasl.*` (Connect's names such as `sasl.jaas.config`
+        /// and PEM `ssl.truststore.location` included), `producer.*` and `admin.*`. A worker
+        /// properties file works as it is.
+        #[arg(long, env = "CASSINK_CLIENT_CONFIG")]
+        client_config: Option<PathBuf>,
+        /// One client setting `key=value` (repeatable; after --client-config).
+        #[arg(short = 'X', long = "client-property", value_name = "KEY=VALUE")]
+        client_property: Vec<String>,
         #[arg(long, default_value_t = 1)]
         seed: u64,
         /// Record format: plain JSON, or Avro registered in the schema registry.
@@ -126,24 +137,31 @@ async fn run(command: Command, logs: logging::LogControl) -> anyhow::Result<()> 
             count,
             rate,
             bootstrap,
+            client_config,
+            client_property,
             seed,
             format,
             schema_registry,
         } => {
+            let (producer, admin) = produce::Brokers::from_settings(
+                bootstrap,
+                client_config.as_deref(),
+                &client_property,
+            )?;
             let topic = topic.unwrap_or_else(|| workload.topic().to_string());
             if create_topic {
-                produce::ensure_topic(&bootstrap, &topic, partitions).await?;
+                produce::ensure_topic(&admin, &topic, partitions).await?;
             }
             let count = count.unwrap_or(u64::MAX);
             if count > 0 {
                 let sent = match format {
                     produce::Format::Json => {
-                        produce::produce(&bootstrap, workload, &topic, count, rate, seed).await?
+                        produce::produce(&producer, workload, &topic, count, rate, seed).await?
                     }
                     produce::Format::Avro => {
                         let registry = schema_registry.as_str();
                         produce::produce_avro(
-                            &bootstrap, registry, workload, &topic, count, rate, seed,
+                            &producer, registry, workload, &topic, count, rate, seed,
                         )
                         .await?
                     }
@@ -165,6 +183,9 @@ async fn run(command: Command, logs: logging::LogControl) -> anyhow::Result<()> 
     let worker = WorkerConfig::load(worker_file.as_deref())?;
     for key in &worker.unknown_keys {
         tracing::warn!(key = %key, "unknown worker config key (ignored)");
+    }
+    for key in &worker.kafka.ignored {
+        tracing::info!(key = %key, "Kafka (Java) client key with no librdkafka equivalent (ignored)");
     }
     let connectors = connector_files
         .iter()

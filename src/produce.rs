@@ -6,6 +6,8 @@
 pub mod avro;
 pub use avro::{produce_avro, Format};
 
+use crate::kafka::client;
+use crate::kafka::probe::{self, Probe};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use rdkafka::util::Timeout;
@@ -40,12 +42,137 @@ pub enum ProduceError {
     },
     #[error(transparent)]
     CreateTopic(crate::kafka::admin::AdminError),
+    #[error("the Kafka brokers at {bootstrap} refuse the connection: {reason}")]
+    Refused { bootstrap: String, reason: String },
+    #[error("cannot read client settings {path}: {source}")]
+    SettingsFile {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+    #[error("client setting {0:?} is not key=value")]
+    Property(String),
+    #[error(transparent)]
+    Settings(#[from] crate::kafka::client::ClientConfigError),
     #[error("cannot produce record {index} to topic {topic}: {source}")]
     Send {
         topic: String,
         index: u64,
         source: KafkaError,
     },
+}
+
+/// Where to produce: bootstrap servers alone, or a base client config that also carries the
+/// security settings (see [`crate::kafka::client::KafkaClients`]).
+#[derive(Clone)]
+pub struct Brokers(pub ClientConfig);
+
+impl From<&str> for Brokers {
+    fn from(bootstrap: &str) -> Self {
+        let mut config = ClientConfig::new();
+        config.set("bootstrap.servers", bootstrap);
+        Brokers(config)
+    }
+}
+
+impl From<&String> for Brokers {
+    fn from(bootstrap: &String) -> Self {
+        Brokers::from(bootstrap.as_str())
+    }
+}
+
+impl From<&Brokers> for Brokers {
+    fn from(brokers: &Brokers) -> Self {
+        brokers.clone()
+    }
+}
+
+impl From<&ClientConfig> for Brokers {
+    fn from(config: &ClientConfig) -> Self {
+        Brokers(config.clone())
+    }
+}
+
+impl Brokers {
+    /// The producer and admin targets of `cassink produce`: `file` (a properties file with
+    /// the client keys of a worker config), then `properties` (`key=value`), translated as
+    /// the worker translates its own; `bootstrap` (else the file's `bootstrap.servers`, else
+    /// localhost:9092).
+    pub fn from_settings(
+        bootstrap: Option<String>,
+        file: Option<&std::path::Path>,
+        properties: &[String],
+    ) -> Result<(Brokers, Brokers), ProduceError> {
+        let mut map = match file {
+            Some(path) => crate::worker::config::parse_properties(
+                &std::fs::read_to_string(path).map_err(|source| ProduceError::SettingsFile {
+                    path: path.to_path_buf(),
+                    source,
+                })?,
+            ),
+            None => crate::config::ConfigMap::new(),
+        };
+        for p in properties {
+            let (k, v) = p
+                .split_once('=')
+                .ok_or_else(|| ProduceError::Property(p.clone()))?;
+            map.insert(k.trim().to_string(), v.trim().to_string());
+        }
+        let bootstrap = bootstrap
+            .or_else(|| map.get("bootstrap.servers").cloned())
+            .unwrap_or_else(|| "localhost:9092".into());
+        let clients = client::KafkaClients::from_worker(&map)?;
+        Ok((
+            Brokers(clients.config(&bootstrap, client::Role::Producer)),
+            Brokers(clients.config(&bootstrap, client::Role::Admin)),
+        ))
+    }
+
+    pub fn bootstrap(&self) -> String {
+        self.0
+            .get("bootstrap.servers")
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    /// With TLS or SASL configured, asks the brokers first, so that refused credentials or
+    /// certificates end the run with librdkafka's reason instead of requests timing out.
+    async fn check_refusal(&self) -> Result<(), ProduceError> {
+        let secured = self
+            .0
+            .get("security.protocol")
+            .is_some_and(|p| !p.trim().eq_ignore_ascii_case("plaintext"));
+        if !secured {
+            return Ok(());
+        }
+        let config = self.0.clone();
+        let probe =
+            tokio::task::spawn_blocking(move || probe::probe(&config, Duration::from_secs(10)))
+                .await
+                .unwrap_or(Probe::Reachable);
+        match probe {
+            Probe::Refused(reason) => Err(ProduceError::Refused {
+                bootstrap: self.bootstrap(),
+                reason,
+            }),
+            Probe::Reachable | Probe::Unreachable(_) => Ok(()),
+        }
+    }
+
+    /// A producer with `settings` on top of the base config (see [`Brokers::check_refusal`]).
+    pub(crate) async fn producer(
+        &self,
+        settings: &[(&str, &str)],
+    ) -> Result<FutureProducer, ProduceError> {
+        self.check_refusal().await?;
+        let mut config = self.0.clone();
+        for (k, v) in settings {
+            config.set(*k, *v);
+        }
+        config.create().map_err(|source| ProduceError::Client {
+            bootstrap: self.bootstrap(),
+            source,
+        })
+    }
 }
 
 const LOCATIONS: &[&str] = &[
@@ -224,13 +351,13 @@ fn round2(x: f64) -> f64 {
 
 /// Creates `topic` with `partitions` unless it exists (brokers here do not auto-create).
 pub async fn ensure_topic(
-    bootstrap: &str,
+    brokers: impl Into<Brokers>,
     topic: &str,
     partitions: i32,
 ) -> Result<(), ProduceError> {
-    let mut client = ClientConfig::new();
-    client.set("bootstrap.servers", bootstrap);
-    crate::kafka::admin::ensure_topic(&client, topic, partitions, 1)
+    let brokers = brokers.into();
+    brokers.check_refusal().await?;
+    crate::kafka::admin::ensure_topic(&brokers.0, topic, partitions, 1)
         .await
         .map_err(ProduceError::CreateTopic)
 }
@@ -238,23 +365,21 @@ pub async fn ensure_topic(
 /// Produces `count` records of `workload` to `topic` (at most `rate` per second when given).
 /// Returns once every record is acknowledged by the broker.
 pub async fn produce(
-    bootstrap: &str,
+    brokers: impl Into<Brokers>,
     workload: Workload,
     topic: &str,
     count: u64,
     rate: Option<u64>,
     seed: u64,
 ) -> Result<u64, ProduceError> {
-    let producer: FutureProducer = ClientConfig::new()
-        .set("bootstrap.servers", bootstrap)
-        .set("linger.ms", "20")
-        .set("compression.type", "lz4")
-        .set("queue.buffering.max.messages", "200000")
-        .create()
-        .map_err(|source| ProduceError::Client {
-            bootstrap: bootstrap.to_string(),
-            source,
-        })?;
+    let producer = brokers
+        .into()
+        .producer(&[
+            ("linger.ms", "20"),
+            ("compression.type", "lz4"),
+            ("queue.buffering.max.messages", "200000"),
+        ])
+        .await?;
     let mut rng = Rng::new(seed);
     let started = std::time::Instant::now();
     let mut inflight = futures::stream::FuturesUnordered::new();

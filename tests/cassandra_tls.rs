@@ -9,13 +9,8 @@ use cassink::sink::cassandra::session::{connect, CqlSession};
 use cdrs_tokio::query_values;
 use cdrs_tokio::types::IntoRustByName;
 use common::pki::Pki;
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-use rustls::server::WebPkiClientVerifier;
-use rustls::RootCertStore;
 use std::net::SocketAddr;
 use std::path::Path;
-use std::sync::Arc;
 
 /// cqlmem on an ephemeral port with a TLS front on `ip`; returns the TLS address.
 async fn cqlmem_behind_tls(pki: &Pki, ip: &str, require_client_cert: bool) -> SocketAddr {
@@ -27,54 +22,11 @@ async fn cqlmem_behind_tls(pki: &Pki, ip: &str, require_client_cert: bool) -> So
     .await
     .expect("bind cqlmem");
     let plain = server.local_addr().unwrap();
-    let front = tokio::net::TcpListener::bind((ip, 0)).await.unwrap();
-    let tls_addr = front.local_addr().unwrap();
+    let tls_addr = common::tls_front::start(pki, ip, plain, require_client_cert);
     // system.local names the address clients reach the node at.
     *server.engine.listen.lock().unwrap() = Some(tls_addr);
     tokio::spawn(async move {
         let _ = server.run_until(std::future::pending()).await;
-    });
-
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let certs = CertificateDer::pem_file_iter(&pki.server_cert)
-        .unwrap()
-        .collect::<Result<Vec<_>, _>>()
-        .unwrap();
-    let key = PrivateKeyDer::from_pem_file(&pki.server_key).unwrap();
-    let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
-        .with_safe_default_protocol_versions()
-        .unwrap();
-    let builder = if require_client_cert {
-        let mut roots = RootCertStore::empty();
-        for ca in CertificateDer::pem_file_iter(&pki.ca).unwrap() {
-            roots.add(ca.unwrap()).unwrap();
-        }
-        builder.with_client_cert_verifier(
-            WebPkiClientVerifier::builder_with_provider(roots.into(), provider)
-                .build()
-                .unwrap(),
-        )
-    } else {
-        builder.with_no_client_auth()
-    };
-    let acceptor =
-        tokio_rustls::TlsAcceptor::from(Arc::new(builder.with_single_cert(certs, key).unwrap()));
-    tokio::spawn(async move {
-        loop {
-            let Ok((tcp, _)) = front.accept().await else {
-                continue;
-            };
-            let acceptor = acceptor.clone();
-            tokio::spawn(async move {
-                let Ok(mut tls) = acceptor.accept(tcp).await else {
-                    return;
-                };
-                let Ok(mut upstream) = tokio::net::TcpStream::connect(plain).await else {
-                    return;
-                };
-                let _ = tokio::io::copy_bidirectional(&mut tls, &mut upstream).await;
-            });
-        }
     });
     tls_addr
 }

@@ -80,21 +80,6 @@ fn interesting(w: &Worker) -> String {
     lines[lines.len().saturating_sub(40)..].join("\n")
 }
 
-async fn wait_until<F, Fut>(what: &str, within: Duration, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = Instant::now() + within;
-    while !check().await {
-        assert!(
-            Instant::now() < deadline,
-            "timed out after {within:?}: {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-}
-
 /// `(connector state, connector worker, [(task id, task state, task worker)])` as `w` reports.
 type StatusView = (String, String, Vec<(u64, String, String)>);
 

@@ -10,6 +10,14 @@ use std::collections::BTreeMap;
 /// A connector (or task) config as Connect passes it around: string keys to string values.
 pub type ConfigMap = BTreeMap<String, String>;
 
+/// A config from `(key, value)` pairs (tests and examples).
+pub fn config_of(pairs: &[(&str, &str)]) -> ConfigMap {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
 /// Connect's config types, named as `GET /connector-plugins/{p}/config` reports them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "UPPERCASE")]

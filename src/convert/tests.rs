@@ -3,12 +3,7 @@
 use super::*;
 use proptest::prelude::*;
 
-fn config(pairs: &[(&str, &str)]) -> ConfigMap {
-    pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
-}
+use crate::config::config_of as config;
 
 fn run(c: &Arc<dyn Converter>, data: &[u8]) -> Result<Option<Value>, ConvertError> {
     futures::executor::block_on(c.to_connect("t", &[], Some(data)))

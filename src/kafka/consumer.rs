@@ -5,9 +5,10 @@
 //! instead `subscribe` every task to the group, which splits the partitions over all workers.
 
 use crate::config::ConfigMap;
+use crate::kafka::client::{ClientConfigError, Role};
+use crate::kafka::probe;
 use crate::metrics::TaskMetrics;
 use crate::worker::config::WorkerConfig;
-use crate::worker::security::overrides::client_overrides;
 use rdkafka::consumer::{CommitMode, Consumer, ConsumerContext, StreamConsumer};
 use rdkafka::error::KafkaError;
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
@@ -27,7 +28,7 @@ pub enum ConsumerError {
     Metadata {
         topic: String,
         bootstrap: String,
-        source: KafkaError,
+        source: Box<KafkaError>,
     },
     #[error("topic {topic} does not exist on {bootstrap} (the broker may not auto-create topics: create it first)")]
     NoSuchTopic { topic: String, bootstrap: String },
@@ -39,13 +40,41 @@ pub enum ConsumerError {
     Assign { group: String, source: KafkaError },
     #[error("cannot commit offsets of group {group}: {source}")]
     Commit { group: String, source: KafkaError },
+    #[error("{0}")]
+    Config(#[from] ClientConfigError),
+    #[error("the Kafka brokers at {bootstrap} refuse the consumer of group {group}: {reason}")]
+    Refused {
+        group: String,
+        bootstrap: String,
+        reason: String,
+    },
 }
 
 impl ConsumerError {
-    /// Broker outages are worth retrying; a missing topic or a bad regex is not fixed by waiting
-    /// (but a topic may be created later, so it is retried too).
+    /// Broker outages are worth retrying; a bad regex, a bad client setting or credentials
+    /// the brokers refuse are not fixed by waiting (but a missing topic may be created later,
+    /// so it is retried).
     pub fn is_retriable(&self) -> bool {
-        !matches!(self, ConsumerError::Regex { .. })
+        !matches!(
+            self,
+            ConsumerError::Regex { .. } | ConsumerError::Config(_) | ConsumerError::Refused { .. }
+        )
+    }
+
+    /// A metadata failure explained: when the brokers refuse `config` (authentication, TLS),
+    /// the error says why instead of "broker transport failure". Blocking (connects once).
+    pub fn explained(self, config: &ClientConfig) -> Self {
+        match self {
+            ConsumerError::Metadata { ref bootstrap, .. } => match probe::refusal(config) {
+                Some(reason) => ConsumerError::Refused {
+                    group: config.get("group.id").unwrap_or_default().to_string(),
+                    bootstrap: bootstrap.clone(),
+                    reason,
+                },
+                None => self,
+            },
+            other => other,
+        }
     }
 }
 
@@ -138,37 +167,40 @@ pub fn group_id(connector: &str) -> String {
     format!("connect-{connector}")
 }
 
-/// librdkafka settings for a task consumer: worker `consumer.*` passthrough, then the
-/// connector's `consumer.override.*` keys the worker's override policy allows (`connector`
-/// is the task config), then the settings sink checkpointing depends on (which nothing may
-/// override).
-pub fn client_config(worker: &WorkerConfig, group: &str, connector: &ConfigMap) -> ClientConfig {
-    let mut cfg = ClientConfig::new();
-    cfg.set("bootstrap.servers", &worker.bootstrap_servers);
-    cfg.set("auto.offset.reset", "earliest");
-    cfg.set("fetch.wait.max.ms", "100");
+/// librdkafka settings for a task consumer: the worker's security settings and `consumer.*`
+/// passthrough, then the connector's `consumer.override.*` keys the worker's override policy
+/// allows (`connector` is the task config), then our defaults for what neither set, then the
+/// settings sink checkpointing depends on (which nothing may override).
+pub fn client_config(
+    worker: &WorkerConfig,
+    group: &str,
+    connector: &ConfigMap,
+) -> Result<ClientConfig, ConsumerError> {
+    let mut cfg = worker.connector_client(Role::Consumer, connector)?;
+    let mut ours = ClientConfig::new();
+    ours.set("auto.offset.reset", "earliest");
+    ours.set("fetch.wait.max.ms", "100");
     // Bounded prefetch: memory must not grow with the backlog (librdkafka defaults to 100k
     // messages and 64 MB per partition).
-    cfg.set("queued.max.messages.kbytes", "16384");
-    cfg.set("queued.min.messages", "5000");
-    cfg.set("fetch.max.bytes", "8388608");
+    ours.set("queued.max.messages.kbytes", "16384");
+    ours.set("queued.min.messages", "5000");
+    ours.set("fetch.max.bytes", "8388608");
     if worker.distributed().is_some() {
         // Tasks of every worker share the connector's group: incremental rebalances move
         // only the partitions that change hands.
-        cfg.set("partition.assignment.strategy", "cooperative-sticky");
+        ours.set("partition.assignment.strategy", "cooperative-sticky");
     }
-    for (k, v) in &worker.consumer {
-        cfg.set(k, v);
-    }
-    let policy = &worker.override_policy;
-    for (k, v) in client_overrides(policy, connector, "consumer.override.") {
-        cfg.set(k, v);
+    // Our defaults, unless the worker's `consumer.*` or the connector's overrides say otherwise.
+    for (k, v) in ours.config_map() {
+        if cfg.get(k).is_none() {
+            cfg.set(k, v);
+        }
     }
     cfg.set("group.id", group);
     cfg.set("enable.auto.commit", "false");
     cfg.set("enable.auto.offset.store", "false");
     cfg.set("enable.partition.eof", "false");
-    cfg
+    Ok(cfg)
 }
 
 pub fn create(
@@ -178,7 +210,7 @@ pub fn create(
     metrics: TaskMetrics,
     acked: AckedOffsets,
 ) -> Result<TaskConsumer, ConsumerError> {
-    let mut config = client_config(worker, group, connector);
+    let mut config = client_config(worker, group, connector)?;
     let interval = worker
         .offset_flush_interval
         .as_millis()
@@ -216,7 +248,7 @@ pub fn resolve_topics(
             .map_err(|source| ConsumerError::Metadata {
                 topic: regex.to_string(),
                 bootstrap: worker.bootstrap_servers.clone(),
-                source,
+                source: Box::new(source),
             })?;
         let mut topics: Vec<String> = md
             .topics()
@@ -245,7 +277,7 @@ pub fn partitions(
             .map_err(|source| ConsumerError::Metadata {
                 topic: topic.clone(),
                 bootstrap: worker.bootstrap_servers.clone(),
-                source,
+                source: Box::new(source),
             })?;
         let parts: Vec<i32> = md
             .topics()

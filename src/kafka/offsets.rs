@@ -59,22 +59,34 @@ pub struct OffsetChange {
     pub offset: Option<i64>,
 }
 
-/// Reads and writes committed offsets against `bootstrap.servers`.
-#[derive(Debug, Clone)]
+/// Reads and writes committed offsets with the worker's client settings.
+#[derive(Clone)]
 pub struct OffsetsAdmin {
-    bootstrap: String,
+    /// Consumer settings (bootstrap servers, security): reads and commits offsets.
+    consumer: ClientConfig,
+    /// Admin settings: deletes groups.
+    admin: ClientConfig,
+}
+
+impl std::fmt::Debug for OffsetsAdmin {
+    /// Bootstrap servers only: the settings may hold secrets.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OffsetsAdmin")
+            .field("bootstrap", &self.consumer.get("bootstrap.servers"))
+            .finish()
+    }
 }
 
 impl OffsetsAdmin {
-    pub fn new(bootstrap_servers: &str) -> Self {
-        Self {
-            bootstrap: bootstrap_servers.to_string(),
-        }
+    /// `consumer` and `admin` are base client configs (see
+    /// [`crate::worker::config::WorkerConfig::kafka_client`]).
+    pub fn new(consumer: ClientConfig, admin: ClientConfig) -> Self {
+        Self { consumer, admin }
     }
 
     fn consumer(&self, group: &str) -> Result<BaseConsumer> {
-        ClientConfig::new()
-            .set("bootstrap.servers", &self.bootstrap)
+        self.consumer
+            .clone()
             .set("group.id", group)
             .set("enable.auto.commit", "false")
             .set("enable.auto.offset.store", "false")
@@ -207,10 +219,7 @@ impl OffsetsAdmin {
     /// Resets every partition of the selected topics: deletes the group when the broker
     /// supports it, else commits each partition's low watermark.
     pub async fn reset(&self, group: &str, topics: TopicSelector) -> Result<()> {
-        let admin: Option<AdminClient<DefaultClientContext>> = ClientConfig::new()
-            .set("bootstrap.servers", &self.bootstrap)
-            .create()
-            .ok();
+        let admin: Option<AdminClient<DefaultClientContext>> = self.admin.create().ok();
         if let Some(admin) = admin {
             let opts = AdminOptions::new().request_timeout(Some(TIMEOUT));
             if let Ok(results) = admin.delete_groups(&[group], &opts).await {

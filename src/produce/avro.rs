@@ -3,14 +3,13 @@
 //! `TopicNameStrategy` (`<topic>-value`), as a Confluent `KafkaAvroSerializer` would.
 //! Schemas: `connectors/{tweets,weather,meter}.avsc`.
 
-use super::{check, record, ProduceError, Rng, Workload};
+use super::{check, record, Brokers, ProduceError, Rng, Workload};
 use apache_avro::types::Value as Avro;
 use apache_avro::Schema;
 use futures::StreamExt;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
-use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
+use rdkafka::producer::{FutureRecord, Producer};
 use rdkafka::util::Timeout;
-use rdkafka::ClientConfig;
 use schema_registry_converter::async_impl::avro::AvroEncoder;
 use schema_registry_converter::async_impl::schema_registry::SrSettings;
 use schema_registry_converter::schema_registry_common::{
@@ -212,21 +211,16 @@ impl AvroWriter {
 /// Produces keyed JSON records to `topic` as Avro through `writer` (at most `rate` per
 /// second when given); returns once the broker acknowledged every record.
 pub async fn send_avro(
-    bootstrap: &str,
+    brokers: impl Into<Brokers>,
     topic: &str,
     writer: &AvroWriter,
     records: impl IntoIterator<Item = (String, Json)>,
     rate: Option<u64>,
 ) -> Result<u64, AvroProduceError> {
-    let producer: FutureProducer = ClientConfig::new()
-        .set("bootstrap.servers", bootstrap)
-        .set("linger.ms", "20")
-        .set("compression.type", "lz4")
-        .create()
-        .map_err(|source| ProduceError::Client {
-            bootstrap: bootstrap.to_string(),
-            source,
-        })?;
+    let producer = brokers
+        .into()
+        .producer(&[("linger.ms", "20"), ("compression.type", "lz4")])
+        .await?;
     let started = std::time::Instant::now();
     let mut inflight = futures::stream::FuturesUnordered::new();
     let mut sent = 0u64;
@@ -272,7 +266,7 @@ pub async fn send_avro(
 
 /// [`super::produce`] in Avro: `count` records of `workload`, schema registered in `registry`.
 pub async fn produce_avro(
-    bootstrap: &str,
+    brokers: impl Into<Brokers>,
     registry: &str,
     workload: Workload,
     topic: &str,
@@ -286,7 +280,7 @@ pub async fn produce_avro(
         let (key, json) = record(workload, i, &mut rng);
         (key, normalize(workload, json))
     });
-    send_avro(bootstrap, topic, &writer, records, rate).await
+    send_avro(brokers, topic, &writer, records, rate).await
 }
 
 #[cfg(test)]

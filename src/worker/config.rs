@@ -7,8 +7,9 @@
 //! [`WorkerConfig::unknown_keys`] so the caller can warn; they are never fatal.
 
 use crate::config::ConfigMap;
+use crate::kafka::client::{self, ClientConfigError, KafkaClients, Role};
 use crate::worker::listeners::{self, RestListener, RestTls, Scheme};
-use crate::worker::security::overrides::{OverridePolicy, POLICY_KEY};
+use crate::worker::security::overrides::{client_overrides, OverridePolicy, POLICY_KEY};
 use crate::worker::security::providers::{ConfigProviders, ProviderError};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -27,10 +28,10 @@ pub struct WorkerConfig {
     pub bootstrap_servers: String,
     /// `offset.flush.interval.ms`.
     pub offset_flush_interval: Duration,
-    /// `consumer.*` passthrough (prefix stripped), handed to librdkafka.
-    pub consumer: ConfigMap,
-    /// `producer.*` passthrough (prefix stripped).
-    pub producer: ConfigMap,
+    /// The settings of the worker's Kafka clients: `security.protocol`, `ssl.*`, `sasl.*`
+    /// (every client) and the `consumer.*`, `producer.*`, `admin.*` passthroughs, translated
+    /// for librdkafka. Build a client with [`WorkerConfig::kafka_client`].
+    pub kafka: KafkaClients,
     /// Worker-level converter defaults: `key.converter`, `value.converter`, `header.converter`
     /// and their sub-keys, as written.
     pub converter_defaults: ConfigMap,
@@ -74,8 +75,7 @@ impl Default for WorkerConfig {
         Self {
             bootstrap_servers: "localhost:9092".into(),
             offset_flush_interval: Duration::from_millis(60_000),
-            consumer: ConfigMap::new(),
-            producer: ConfigMap::new(),
+            kafka: KafkaClients::default(),
             converter_defaults,
             worker_id: "localhost:8083".into(),
             raw: ConfigMap::new(),
@@ -136,6 +136,9 @@ pub enum WorkerConfigError {
         value: String,
         reason: String,
     },
+    /// A Kafka client setting (the value is not shown: it may be a secret).
+    #[error("{0}")]
+    Client(#[from] ClientConfigError),
 }
 
 fn invalid(key: &str, value: &str, reason: impl Into<String>) -> WorkerConfigError {
@@ -187,6 +190,7 @@ const KNOWN_KEYS: &[&str] = &[
 const KNOWN_PREFIXES: &[&str] = &[
     "consumer.",
     "producer.",
+    "admin.",
     "key.converter",
     "value.converter",
     "header.converter",
@@ -199,7 +203,8 @@ const KNOWN_PREFIXES: &[&str] = &[
 ];
 
 impl WorkerConfig {
-    /// Reads `path` (when given) and the process environment, env overriding the file.
+    /// Reads `path` (when given) and the process environment, env overriding the file, and has
+    /// librdkafka accept the Kafka client settings (CA, certificate and key files included).
     pub fn load(path: Option<&Path>) -> Result<Self, WorkerConfigError> {
         let mut map = match path {
             Some(path) => {
@@ -213,7 +218,9 @@ impl WorkerConfig {
             None => ConfigMap::new(),
         };
         map.extend(env_overrides(std::env::vars()));
-        Self::from_map(map)
+        let cfg = Self::from_map(map)?;
+        cfg.kafka.check(&cfg.bootstrap_servers)?;
+        Ok(cfg)
     }
 
     /// Builds the typed config from merged keys.
@@ -270,13 +277,10 @@ impl WorkerConfig {
             );
         }
         cfg.worker_id = advertised_id(&map, &cfg.rest_host, cfg.rest_port)?;
+        cfg.kafka = KafkaClients::from_worker(&map)?;
 
         for (key, value) in &map {
-            if let Some(k) = key.strip_prefix("consumer.") {
-                cfg.consumer.insert(k.to_string(), value.clone());
-            } else if let Some(k) = key.strip_prefix("producer.") {
-                cfg.producer.insert(k.to_string(), value.clone());
-            } else if ["key.converter", "value.converter", "header.converter"]
+            if ["key.converter", "value.converter", "header.converter"]
                 .iter()
                 .any(|p| key == p || key.starts_with(&format!("{p}.")))
             {
@@ -292,7 +296,6 @@ impl WorkerConfig {
         Ok(cfg)
     }
 
-    /// The REST bind address as `host:port` (IPv6 hosts bracketed).
     /// Distributed mode: on when `group.id` and `config.storage.topic` are both set
     /// (strictly opt-in; without them the worker is standalone with a `FileStore`).
     pub fn distributed(&self) -> Option<Distributed> {
@@ -327,6 +330,37 @@ impl WorkerConfig {
         })
     }
 
+    /// The base config of one of the worker's Kafka clients: bootstrap servers, the worker's
+    /// security settings and the role's passthrough keys.
+    pub fn kafka_client(&self, role: Role) -> rdkafka::ClientConfig {
+        self.kafka.config(&self.bootstrap_servers, role)
+    }
+
+    /// The base config of a client the worker makes for a connector's task:
+    /// [`WorkerConfig::kafka_client`], then the connector's `<role>.override.*` keys the
+    /// override policy allows, translated like the worker's own.
+    pub fn connector_client(
+        &self,
+        role: Role,
+        connector: &ConfigMap,
+    ) -> Result<rdkafka::ClientConfig, ClientConfigError> {
+        let prefix = format!("{}override.", role.prefix());
+        let overrides = client_overrides(&self.override_policy, connector, &prefix);
+        let mut config = self.kafka_client(role);
+        client::apply_overrides(&mut config, &overrides, &prefix)?;
+        Ok(config)
+    }
+
+    /// Every secret value of the worker config (the password inside `sasl.jaas.config`
+    /// included), to mask wherever a message might show one.
+    pub fn secret_values(&self) -> Vec<&str> {
+        let mut values = crate::worker::security::secrets::secret_values(&self.raw);
+        values.extend(self.kafka.secret_values());
+        values.sort_by_key(|v| std::cmp::Reverse(v.len()));
+        values
+    }
+
+    /// The REST bind address as `host:port` (IPv6 hosts bracketed).
     pub fn rest_bind(&self) -> String {
         host_port(&self.rest_host, self.rest_port)
     }
@@ -595,7 +629,7 @@ mod tests {
 
         let mut map = parse_properties(
             "listeners=http://127.0.0.1:18083\nrest.advertised.host.name=w1\n\
-             consumer.max.poll.records=5\nvalue.converter=org.apache.kafka.connect.storage.StringConverter\n\
+             consumer.fetch.min.bytes=5\nvalue.converter=org.apache.kafka.connect.storage.StringConverter\n\
              value.converter.schemas.enable=false\noffset.flush.interval.ms=1000\nbogus.key=1\n",
         );
         map.extend(env_overrides(vec![(
@@ -605,7 +639,10 @@ mod tests {
         let cfg = WorkerConfig::from_map(map).unwrap();
         assert_eq!(cfg.rest_bind(), "127.0.0.1:18083");
         assert_eq!(cfg.worker_id, "w1:18083");
-        assert_eq!(cfg.consumer["max.poll.records"], "5");
+        assert_eq!(
+            cfg.kafka_client(Role::Consumer).get("fetch.min.bytes"),
+            Some("5")
+        );
         assert_eq!(
             cfg.converter_defaults["value.converter"],
             "org.apache.kafka.connect.storage.StringConverter"

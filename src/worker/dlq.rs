@@ -6,12 +6,12 @@
 use super::tolerance::{Failure, Tolerance};
 use crate::config::ConfigMap;
 use crate::kafka::admin;
+use crate::kafka::client::{ClientConfigError, Role};
+use crate::kafka::probe;
 use crate::worker::config::WorkerConfig;
-use crate::worker::security::overrides::client_overrides;
 use rdkafka::error::KafkaError;
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
-use rdkafka::ClientConfig;
 use std::time::Duration;
 
 #[derive(Debug, thiserror::Error)]
@@ -20,12 +20,23 @@ pub enum DlqError {
     Producer(KafkaError),
     #[error("cannot create the dead-letter queue topic: {0}")]
     Topic(admin::AdminError),
+    #[error("dead-letter queue: {0}")]
+    Config(#[from] ClientConfigError),
+    #[error("the Kafka brokers refuse the dead-letter queue's clients: {0}")]
+    Refused(String),
     #[error("cannot write record {position} to dead-letter queue topic {topic}: {source}")]
     Send {
         position: String,
         topic: String,
         source: KafkaError,
     },
+}
+
+impl DlqError {
+    /// Bad client settings and refused credentials are not fixed by waiting.
+    pub fn is_retriable(&self) -> bool {
+        !matches!(self, DlqError::Config(_) | DlqError::Refused(_))
+    }
 }
 
 pub struct DeadLetterQueue {
@@ -37,9 +48,10 @@ pub struct DeadLetterQueue {
 }
 
 impl DeadLetterQueue {
-    /// The DLQ of a task, when its config names a topic; creates the topic if missing. Its
-    /// producer takes the worker's `producer.*` passthrough, then the task config's
-    /// `producer.override.*` keys the override policy allows.
+    /// The DLQ of a task, when its config names a topic; creates the topic if missing (an
+    /// admin client: the worker's security settings and `admin.*`, then the task config's
+    /// allowed `admin.override.*`). Its producer takes the worker's security settings and
+    /// `producer.*`, then the allowed `producer.override.*`.
     pub async fn open(
         worker: &WorkerConfig,
         config: &ConfigMap,
@@ -50,20 +62,19 @@ impl DeadLetterQueue {
         let Some(topic) = tolerance.dlq_topic.clone() else {
             return Ok(None);
         };
-        let mut client = ClientConfig::new();
-        client.set("bootstrap.servers", &worker.bootstrap_servers);
-        for (k, v) in &worker.producer {
-            client.set(k, v);
-        }
-        let policy = &worker.override_policy;
-        for (k, v) in client_overrides(policy, config, "producer.override.") {
-            client.set(k, v);
-        }
+        let admin_client = worker.connector_client(Role::Admin, config)?;
+        let mut client = worker.connector_client(Role::Producer, config)?;
         client.set("enable.idempotence", "true");
         client.set("acks", "all");
-        admin::ensure_topic(&client, &topic, 1, tolerance.dlq_replication)
-            .await
-            .map_err(DlqError::Topic)?;
+        if let Err(e) =
+            admin::ensure_topic(&admin_client, &topic, 1, tolerance.dlq_replication).await
+        {
+            let refusal = tokio::task::spawn_blocking(move || probe::refusal(&admin_client))
+                .await
+                .ok()
+                .flatten();
+            return Err(refusal.map_or(DlqError::Topic(e), DlqError::Refused));
+        }
         let producer = client.create().map_err(DlqError::Producer)?;
         Ok(Some(DeadLetterQueue {
             producer,

@@ -87,7 +87,7 @@ pub(super) async fn run(
     match runner.run().await {
         Ok(()) | Err(Exit::Stopped) => runner.set(State::Unassigned, None),
         Err(Exit::Failed(trace)) => {
-            let trace = secrets::redact(&trace, &runner.spec.config);
+            let trace = runner.redact(&trace);
             tracing::error!(%trace, "task failed");
             runner.set(State::Failed, Some(trace));
         }
@@ -104,8 +104,14 @@ async fn stop_requested(control: &mut watch::Receiver<Control>) {
 }
 
 impl Runner {
+    /// `text` without the secret values of the connector and of the worker config.
+    fn redact(&self, text: &str) -> String {
+        let text = secrets::redact(text, &self.spec.config);
+        secrets::redact_values(&text, &self.spec.worker.secret_values())
+    }
+
     fn set(&self, state: State, trace: Option<String>) {
-        let trace = trace.map(|t| secrets::redact(&t, &self.spec.config));
+        let trace = trace.map(|t| self.redact(&t));
         self.status.send_replace(TaskStatus { state, trace });
     }
 
@@ -121,7 +127,7 @@ impl Runner {
                 "{CONNECT_EXCEPTION}: errors.retry.timeout exhausted: {problem}"
             )));
         }
-        let problem = secrets::redact(&problem, &self.spec.config);
+        let problem = self.redact(&problem);
         tracing::warn!(problem = %problem, retry_in = ?retry.delay, "transient failure, retrying");
         self.set(
             State::Running,
@@ -162,6 +168,9 @@ impl Runner {
             .await
             {
                 Ok(dlq) => break dlq,
+                Err(e) if !e.is_retriable() => {
+                    return Err(Exit::Failed(format!("{CONNECT_EXCEPTION}: {e}")))
+                }
                 Err(e) => self.wait_retry(&mut retry, e.to_string()).await?,
             }
         };
@@ -220,6 +229,14 @@ impl Runner {
                 let start = kc::assign(&consumer, &self.group, &share)?;
                 tracing::info!(partitions = ?start, "assigned");
                 Ok((consumer, share))
+            });
+            // "Broker transport failure" says little: ask the brokers why (bad credentials
+            // or certificates fail the task instead of retrying forever).
+            let attempt = attempt.map_err(|e| {
+                match kc::client_config(&self.spec.worker, &self.group, &self.spec.config) {
+                    Ok(config) => tokio::task::block_in_place(|| e.explained(&config)),
+                    Err(_) => e,
+                }
             });
             match attempt {
                 Ok(ok) => return Ok(ok),

@@ -127,12 +127,7 @@ impl Failure {
 mod tests {
     use super::*;
 
-    fn config(pairs: &[(&str, &str)]) -> ConfigMap {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
+    use crate::config::config_of as config;
 
     #[test]
     fn datastax_ignore_errors_maps_onto_connect_tolerance() {

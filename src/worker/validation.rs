@@ -444,12 +444,7 @@ pub fn tasks_max(config: &ConfigMap) -> u32 {
 mod tests {
     use super::*;
 
-    fn config(pairs: &[(&str, &str)]) -> ConfigMap {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
+    use crate::config::config_of as config;
 
     const CLASS: &str = "com.datastax.oss.kafka.sink.CassandraSinkConnector";
 

@@ -3,6 +3,8 @@
 
 pub mod pki;
 pub mod sink;
+pub mod tansu;
+pub mod tls_front;
 
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
@@ -216,6 +218,40 @@ impl Drop for Worker {
             );
         }
         self.kill();
+    }
+}
+
+/// Polls `check` every 250 ms until it holds; fails after `within`, naming `what`.
+pub async fn wait_until<F, Fut>(what: &str, within: Duration, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + within;
+    while !check().await {
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {within:?}: {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+/// Fails when any file under `dir` (recursively) contains `secret`.
+pub fn assert_no_secret_in_dir(dir: &Path, secret: &str) {
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            assert_no_secret_in_dir(&path, secret);
+        } else {
+            let bytes = std::fs::read(&path).unwrap_or_default();
+            let text = String::from_utf8_lossy(&bytes);
+            assert!(
+                !text.contains(secret),
+                "secret stored in {}",
+                path.display()
+            );
+        }
     }
 }
 

@@ -17,7 +17,6 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use serde_json::{json, Value};
 use std::collections::HashMap;
-use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::Arc;
@@ -26,6 +25,7 @@ use std::time::{Duration, Instant};
 /// Number of meters the meter workload cycles through (see `produce::record`).
 pub const METERS: u64 = 50;
 
+pub use crate::common::tansu::Tansu;
 pub use crate::common::{bootstrap, free_port};
 
 /// A name no other test (or test run) uses; CQL-safe (lowercase, digits, underscores).
@@ -834,134 +834,4 @@ pub fn meter_connector(
         config.insert(k.to_string(), json!(v));
     }
     Value::Object(config)
-}
-
-// ---------------------------------------------------------------------------------------------
-// A private tansu broker.
-
-/// A tansu broker of our own on a free port, with its sqlite file in a temp dir: it can be
-/// stopped and started again without touching the shared broker.
-pub struct Tansu {
-    child: Option<Child>,
-    pub port: u16,
-    pub bootstrap: String,
-    bin: PathBuf,
-    dir: tempfile::TempDir,
-    log: PathBuf,
-}
-
-impl Tansu {
-    /// `TANSU_BIN`, or where integration/install.sh puts it.
-    pub fn binary() -> PathBuf {
-        if let Some(bin) = std::env::var_os("TANSU_BIN") {
-            return PathBuf::from(bin);
-        }
-        let cache = std::env::var_os("CASSINK_CACHE")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| {
-                PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/cassink")
-            });
-        cache.join("tansu-0.6.0/bin/tansu")
-    }
-
-    pub async fn start() -> Tansu {
-        let bin = Self::binary();
-        assert!(
-            bin.exists(),
-            "no tansu broker at {} (set TANSU_BIN or run integration/install.sh)",
-            bin.display()
-        );
-        let dir = tempfile::tempdir().expect("tansu dir");
-        let port = free_port();
-        let mut tansu = Tansu {
-            child: None,
-            port,
-            bootstrap: format!("127.0.0.1:{port}"),
-            bin,
-            log: dir.path().join("tansu.log"),
-            dir,
-        };
-        tansu.spawn().await;
-        tansu
-    }
-
-    async fn spawn(&mut self) {
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.log)
-            .expect("open tansu log");
-        let url = format!("tcp://127.0.0.1:{}", self.port);
-        let child = Command::new(&self.bin)
-            .args([
-                "broker",
-                "--listener-url",
-                &url,
-                "--advertised-listener-url",
-                &url,
-            ])
-            .args(["--storage-engine", "sqlite://tansu.db"])
-            .current_dir(self.dir.path())
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().expect("log handle"))
-            .stderr(log)
-            .spawn()
-            .expect("spawn tansu");
-        self.child = Some(child);
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], self.port));
-        while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
-            if let Some(Ok(Some(status))) = self.child.as_mut().map(|c| c.try_wait()) {
-                panic!("tansu exited ({status}):\n{}", self.log_tail());
-            }
-            assert!(
-                Instant::now() < deadline,
-                "tansu not listening in 30 s:\n{}",
-                self.log_tail()
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
-    /// SIGTERM (SIGKILL after 10 s); returns how long it took to go away.
-    pub fn stop(&mut self) -> Duration {
-        let Some(mut child) = self.child.take() else {
-            return Duration::ZERO;
-        };
-        let sent = Instant::now();
-        signal(child.id(), "TERM");
-        while sent.elapsed() < Duration::from_secs(10) {
-            if let Ok(Some(_)) = child.try_wait() {
-                return sent.elapsed();
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = child.kill();
-        let _ = child.wait();
-        sent.elapsed()
-    }
-
-    /// Starts the broker again on the same port and sqlite file.
-    pub async fn start_again(&mut self) {
-        assert!(self.child.is_none(), "tansu still running");
-        self.spawn().await;
-    }
-
-    pub fn log_tail(&self) -> String {
-        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
-        let lines: Vec<&str> = text.lines().collect();
-        lines[lines.len().saturating_sub(30)..].join("\n")
-    }
-}
-
-impl Drop for Tansu {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            eprintln!("--- tansu log ---\n{}", self.log_tail());
-        }
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
 }

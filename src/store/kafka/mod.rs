@@ -16,6 +16,8 @@ use super::{
     TargetState, TaskStatus,
 };
 use crate::config::ConfigMap;
+use crate::kafka::client::Role;
+use crate::kafka::probe;
 use crate::worker::config::{Distributed, WorkerConfig};
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
@@ -79,26 +81,18 @@ impl KafkaStore {
         worker: &WorkerConfig,
         cfg: Distributed,
     ) -> Result<(Self, mpsc::UnboundedReceiver<StoreEvent>)> {
-        let mut client = ClientConfig::new();
-        client.set("bootstrap.servers", &worker.bootstrap_servers);
-        for (k, v) in &worker.producer {
-            client.set(k, v);
-        }
-        ensure_compacted(&client, &cfg.config_topic, cfg.replication).await?;
-        ensure_compacted(&client, &cfg.status_topic, cfg.status_replication).await?;
+        let admin = worker.kafka_client(Role::Admin);
+        ensure_compacted(&admin, &cfg.config_topic, cfg.replication).await?;
+        ensure_compacted(&admin, &cfg.status_topic, cfg.status_replication).await?;
 
-        let producer: FutureProducer = client
-            .clone()
+        let producer: FutureProducer = worker
+            .kafka_client(Role::Producer)
             .set("acks", "all")
             .set("linger.ms", "0")
             .create()
             .map_err(|e| kafka_err("create a producer for", &cfg.config_topic, e))?;
 
-        let mut follower_cfg = ClientConfig::new();
-        follower_cfg.set("bootstrap.servers", &worker.bootstrap_servers);
-        for (k, v) in &worker.consumer {
-            follower_cfg.set(k, v);
-        }
+        let mut follower_cfg = worker.kafka_client(Role::Consumer);
         follower_cfg
             .set("group.id", format!("{}-follower", cfg.group_id))
             .set("enable.auto.commit", "false")
@@ -215,10 +209,17 @@ async fn ensure_compacted(client: &ClientConfig, topic: &str, replication: i32) 
     let admin: AdminClient<DefaultClientContext> = client
         .create()
         .map_err(|e| kafka_err("create an admin client for", topic, e))?;
-    let brokers = blocking(|| admin.inner().fetch_metadata(None, WRITE_TIMEOUT))
-        .map(|md| md.brokers().len() as i32)
-        .unwrap_or(1)
-        .max(1);
+    let brokers = match blocking(|| admin.inner().fetch_metadata(None, WRITE_TIMEOUT)) {
+        Ok(md) => (md.brokers().len() as i32).max(1),
+        // Refused credentials or certificates: say so now rather than time out creating.
+        Err(e) => match blocking(|| probe::refusal(client)) {
+            Some(reason) => return Err(kafka_err("connect to Kafka to create", topic, reason)),
+            None => {
+                tracing::debug!(error = %e, topic, "cannot read the broker count");
+                1
+            }
+        },
+    };
     let replication = replication.clamp(1, brokers);
     let new = NewTopic::new(topic, 1, TopicReplication::Fixed(replication))
         .set("cleanup.policy", "compact");

@@ -4,6 +4,7 @@
 //! The herder knows no HTTP: `rest/` maps [`HerderError`] to status codes.
 
 use crate::config::ConfigMap;
+use crate::kafka::client::Role;
 use crate::kafka::offsets::{OffsetsAdmin, OffsetsError};
 use crate::store::{Cluster, ConfigStore, StoreError, TargetState};
 use crate::worker::config::WorkerConfig;
@@ -106,7 +107,10 @@ impl Herder {
         store: Arc<dyn ConfigStore>,
         cluster: Option<Arc<dyn Cluster>>,
     ) -> Arc<Self> {
-        let offsets = OffsetsAdmin::new(&worker.bootstrap_servers);
+        let offsets = OffsetsAdmin::new(
+            worker.kafka_client(Role::Consumer),
+            worker.kafka_client(Role::Admin),
+        );
         let cluster = cluster.map(|c| cluster::Membership::new(c, &worker));
         Arc::new(Self {
             worker,

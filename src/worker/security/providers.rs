@@ -247,12 +247,7 @@ fn read(key: &str, path: &Path) -> Result<String, ProviderError> {
 mod tests {
     use super::*;
 
-    fn map(pairs: &[(&str, &str)]) -> ConfigMap {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
+    use crate::config::config_of as map;
 
     #[test]
     fn file_dir_and_env_references_resolve() {

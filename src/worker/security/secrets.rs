@@ -1,6 +1,7 @@
 //! Secrets never leave the worker: values of password-like keys are shown as
 //! [`HIDDEN`] in validate echoes, error messages, status traces and logs.
 
+use super::jaas;
 use crate::config::{ConfigMap, ConfigType};
 
 /// What a masked value reads as (Kafka Connect's own marker).
@@ -14,6 +15,9 @@ const SECRET_SUFFIXES: &[&str] = &[
     "jaas.config",
     "token",
     "credentials",
+    // Inline PEM private keys: librdkafka's `ssl.key.pem`, Kafka's `ssl.keystore.key`.
+    "key.pem",
+    "keystore.key",
 ];
 
 /// Whether the value of `key` is a secret (by name; see also [`is_secret_typed`]).
@@ -56,9 +60,19 @@ pub fn secret_values(config: &ConfigMap) -> Vec<&str> {
     values
 }
 
-/// `text` with every occurrence of a secret value of `config` replaced by [`HIDDEN`].
+/// `text` with every occurrence of a secret value of `config` replaced by [`HIDDEN`], including
+/// the passwords inside `*sasl.jaas.config` values.
 pub fn redact(text: &str, config: &ConfigMap) -> String {
-    redact_values(text, &secret_values(config))
+    let embedded: Vec<String> = config
+        .iter()
+        .filter(|(k, _)| k.to_ascii_lowercase().ends_with("jaas.config"))
+        .filter_map(|(_, v)| jaas::password(v))
+        .filter(|p| !p.trim().is_empty())
+        .collect();
+    let mut values = secret_values(config);
+    values.extend(embedded.iter().map(String::as_str));
+    values.sort_by_key(|v| std::cmp::Reverse(v.len()));
+    redact_values(text, &values)
 }
 
 /// `text` with every occurrence of one of `values` replaced by [`HIDDEN`].
@@ -85,6 +99,8 @@ mod tests {
             "sasl.password",
             "consumer.override.sasl.jaas.config",
             "client.secret",
+            "ssl.key.pem",
+            "producer.ssl.keystore.key",
         ] {
             assert!(is_secret(k), "{k}");
         }
@@ -112,5 +128,18 @@ mod tests {
         assert_eq!(masked(&c)["auth.password"], HIDDEN);
         assert_eq!(masked(&c)["auth.username"], "cassandra");
         assert_eq!(shown("auth.password", ""), "");
+    }
+
+    #[test]
+    fn redacts_the_password_inside_a_jaas_config() {
+        let mut c = ConfigMap::new();
+        c.insert(
+            "sasl.jaas.config".into(),
+            "x.ScramLoginModule required username=\"u\" password=\"pw-123\";".into(),
+        );
+        assert_eq!(
+            redact("auth failed for u with pw-123", &c),
+            "auth failed for u with [hidden]"
+        );
     }
 }
