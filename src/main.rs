@@ -10,7 +10,7 @@ use cassink::config::ConfigMap;
 use cassink::logging::{self, LogFormat};
 use cassink::produce::{self, Workload};
 use cassink::rest::{router, AppState};
-use cassink::store::{Cluster, ConfigStore, FileStore, KafkaStore};
+use cassink::store::{Cluster, ConfigStore, FileStore, KafkaStore, StoreClients};
 use cassink::worker::config::{parse_properties, WorkerConfig};
 use cassink::worker::herder::{Herder, HerderError};
 use cassink::worker::listeners::Scheme;
@@ -197,7 +197,7 @@ async fn run(command: Command, logs: logging::LogControl) -> anyhow::Result<()> 
             Some(d) => {
                 tracing::info!(group_id = %d.group_id, config_topic = %d.config_topic, "distributed mode");
                 let (store, changes) =
-                    KafkaStore::open(&worker, d.clone())
+                    KafkaStore::open(store_clients(&worker), worker.worker_id.clone(), d.clone())
                         .await
                         .with_context(|| {
                             format!(
@@ -393,4 +393,14 @@ fn read_connector(path: &Path) -> anyhow::Result<(String, ConfigMap)> {
         .cloned()
         .with_context(|| format!("{}: the connector needs a name", path.display()))?;
     Ok((name, config))
+}
+
+/// The Kafka clients of distributed mode's config store, as the worker configures them.
+fn store_clients(worker: &WorkerConfig) -> StoreClients {
+    use cassink::kafka::client::Role;
+    StoreClients {
+        admin: worker.kafka_client(Role::Admin),
+        producer: worker.kafka_client(Role::Producer),
+        consumer: worker.kafka_client(Role::Consumer),
+    }
 }

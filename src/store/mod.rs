@@ -6,7 +6,7 @@ mod file;
 mod kafka;
 
 pub use file::FileStore;
-pub use kafka::KafkaStore;
+pub use kafka::{Distributed, KafkaStore, StoreClients};
 
 use crate::config::ConfigMap;
 use serde::{Deserialize, Serialize};

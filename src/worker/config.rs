@@ -97,31 +97,8 @@ impl Default for WorkerConfig {
     }
 }
 
-/// Distributed-mode settings (see [`WorkerConfig::distributed`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Distributed {
-    /// `group.id`: the worker group.
-    pub group_id: String,
-    /// `config.storage.topic`: connector configs and target states (compacted, 1 partition).
-    pub config_topic: String,
-    /// `status.storage.topic` (default `<config topic>-status`).
-    pub status_topic: String,
-    /// `offset.storage.topic`: accepted for compatibility; sink offsets live in the
-    /// consumer groups `connect-<name>`.
-    pub offset_topic: Option<String>,
-    /// `config.storage.replication.factor` (Connect's default 3; capped at the broker count).
-    pub replication: i32,
-    /// `status.storage.replication.factor` (default: the config topic's).
-    pub status_replication: i32,
-    /// `heartbeat.interval.ms` (3 s): how often a worker tells the others it is alive.
-    pub heartbeat: Duration,
-    /// `session.timeout.ms` (10 s): a worker silent this long is considered gone and its
-    /// tasks move to the others.
-    pub session: Duration,
-    /// `worker.sync.timeout.ms` (3 s): how long a REST write waits for this worker to catch
-    /// up with the config topic before answering 409.
-    pub sync_timeout: Duration,
-}
+/// Distributed-mode settings (see [`WorkerConfig::distributed`]); the store defines them.
+pub use crate::store::Distributed;
 
 #[derive(Debug, thiserror::Error)]
 pub enum WorkerConfigError {

@@ -16,9 +16,7 @@ use super::{
     TargetState, TaskStatus,
 };
 use crate::config::ConfigMap;
-use crate::kafka::client::Role;
 use crate::kafka::probe;
-use crate::worker::config::{Distributed, WorkerConfig};
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::config::FromClientConfig;
@@ -37,6 +35,41 @@ use view::{
     apply_config, apply_status, live_workers, stored, ConnectorRecord, HeartbeatRecord,
     RestartRecord, StatusRecord, TargetRecord, View,
 };
+
+/// Distributed-mode settings, from the worker keys `group.id`, `config.storage.*`,
+/// `status.storage.*`, `heartbeat.interval.ms`, `session.timeout.ms` and `worker.sync.timeout.ms`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Distributed {
+    /// `group.id`: the worker group.
+    pub group_id: String,
+    /// `config.storage.topic`: connector configs and target states (compacted, 1 partition).
+    pub config_topic: String,
+    /// `status.storage.topic` (default `<config topic>-status`).
+    pub status_topic: String,
+    /// `offset.storage.topic`: accepted for compatibility; sink offsets live in the
+    /// consumer groups `connect-<name>`.
+    pub offset_topic: Option<String>,
+    /// `config.storage.replication.factor` (Connect's default 3; capped at the broker count).
+    pub replication: i32,
+    /// `status.storage.replication.factor` (default: the config topic's).
+    pub status_replication: i32,
+    /// `heartbeat.interval.ms` (3 s): how often a worker tells the others it is alive.
+    pub heartbeat: Duration,
+    /// `session.timeout.ms` (10 s): a worker silent this long is considered gone and its
+    /// tasks move to the others.
+    pub session: Duration,
+    /// `worker.sync.timeout.ms` (3 s): how long a REST write waits for this worker to catch
+    /// up with the config topic before answering 409.
+    pub sync_timeout: Duration,
+}
+
+/// The Kafka clients the store makes, configured by the worker (bootstrap servers, security,
+/// the `admin.*`/`producer.*`/`consumer.*` keys).
+pub struct StoreClients {
+    pub admin: ClientConfig,
+    pub producer: ClientConfig,
+    pub consumer: ClientConfig,
+}
 
 /// How long a write may wait for the broker's ack plus the follower catching up.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
@@ -77,22 +110,28 @@ fn blocking<T>(f: impl FnOnce() -> T) -> T {
 impl KafkaStore {
     /// Creates the topics when missing, starts the follower and reads both topics to their
     /// end. The receiver yields what every config record read means for the herder.
+    /// `worker_id` names this worker's heartbeats and status records.
     pub async fn open(
-        worker: &WorkerConfig,
+        clients: StoreClients,
+        worker_id: String,
         cfg: Distributed,
     ) -> Result<(Self, mpsc::UnboundedReceiver<StoreEvent>)> {
-        let admin = worker.kafka_client(Role::Admin);
+        let StoreClients {
+            admin,
+            producer,
+            consumer,
+        } = clients;
         ensure_compacted(&admin, &cfg.config_topic, cfg.replication).await?;
         ensure_compacted(&admin, &cfg.status_topic, cfg.status_replication).await?;
 
-        let producer: FutureProducer = worker
-            .kafka_client(Role::Producer)
+        let producer: FutureProducer = producer
+            .clone()
             .set("acks", "all")
             .set("linger.ms", "0")
             .create()
             .map_err(|e| kafka_err("create a producer for", &cfg.config_topic, e))?;
 
-        let mut follower_cfg = worker.kafka_client(Role::Consumer);
+        let mut follower_cfg = consumer;
         follower_cfg
             .set("group.id", format!("{}-follower", cfg.group_id))
             .set("enable.auto.commit", "false")
@@ -132,7 +171,7 @@ impl KafkaStore {
         }
         let store = Self {
             cfg,
-            worker_id: worker.worker_id.clone(),
+            worker_id,
             producer,
             shared,
             stop,
