@@ -8,12 +8,11 @@
 //! members of `connect-<name>`, so two workers briefly running the same task id (while their
 //! views of the membership converge) still never consume one partition twice.
 
-use super::{stop_handles, Connector, Herder, Result};
+use super::{Connector, Herder, Result};
 use crate::store::{Cluster, StoreError, StoreEvent, TaskSnapshot, TaskStatus};
 use crate::worker::config::WorkerConfig;
 use crate::worker::status::TaskState;
 use crate::worker::task::State;
-use crate::worker::validation::plugin_for;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -246,21 +245,7 @@ impl Herder {
             .copied()
             .filter(|id| !wanted.contains(id))
             .collect();
-        let leaving = gone
-            .iter()
-            .filter_map(|id| c.tasks.remove(id).map(|h| (*id, h)))
-            .collect();
-        stop_handles(name, leaving).await;
-        let Some(plugin) = plugin_for(&c.config) else {
-            return;
-        };
-        let config = self.task_config(name, &c.config);
-        for id in wanted {
-            if !c.tasks.contains_key(&id) {
-                let handle = self.spawn_task(name, id, c.task_count, &config, &plugin, c.target);
-                c.tasks.insert(id, handle);
-            }
-        }
+        self.replace_tasks(name, c, &gone, &wanted).await;
         tracing::info!(
             connector = name,
             here = ?c.tasks.keys().collect::<Vec<_>>(),

@@ -33,24 +33,40 @@ impl Herder {
 
     /// Restarts the tasks among `ids` this worker runs.
     pub(super) async fn restart_tasks(&self, name: &str, c: &mut Connector, ids: &[u32]) {
-        let Some(plugin) = plugin_for(&c.config) else {
-            return;
-        };
-        let config = self.task_config(name, &c.config);
         let here: Vec<u32> = ids
             .iter()
             .copied()
             .filter(|id| c.tasks.contains_key(id))
             .collect();
-        let old = here
+        for id in &here {
+            tracing::info!(connector = name, task = id, "restarting task");
+        }
+        self.replace_tasks(name, c, &here, &here).await;
+    }
+
+    /// Stops the local tasks `stop` (draining and committing), then starts those of `start`
+    /// not running here.
+    pub(super) async fn replace_tasks(
+        &self,
+        name: &str,
+        c: &mut Connector,
+        stop: &[u32],
+        start: &[u32],
+    ) {
+        let old = stop
             .iter()
             .filter_map(|id| c.tasks.remove(id).map(|h| (*id, h)))
             .collect();
         stop_handles(name, old).await;
-        for id in here {
-            tracing::info!(connector = name, task = id, "restarting task");
-            let handle = self.spawn_task(name, id, c.task_count, &config, &plugin, c.target);
-            c.tasks.insert(id, handle);
+        let Some(plugin) = plugin_for(&c.config) else {
+            return;
+        };
+        let config = self.task_config(name, &c.config);
+        for id in start {
+            if !c.tasks.contains_key(id) {
+                let handle = self.spawn_task(name, *id, c.task_count, &config, &plugin, c.target);
+                c.tasks.insert(*id, handle);
+            }
         }
     }
 
