@@ -327,6 +327,9 @@ async fn a_wrong_truststore_password_fails_the_task_without_showing_it() {
         .expect("a validate error");
     assert_eq!(e.name, "ssl.truststore.path");
     map.insert("name".into(), "jks-wrong-password".into());
+    for part in ["key.converter", "value.converter"] {
+        map.insert(part.into(), "org.apache.kafka.connect.storage.StringConverter".into());
+    }
     let tasks = common::sink::spawn_tasks("jks-wrong-password", &map, 1);
     let status =
         common::sink::wait_for_failure(&tasks[0], std::time::Duration::from_secs(30)).await;
