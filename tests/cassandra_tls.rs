@@ -252,7 +252,9 @@ async fn jks_and_pkcs12_truststores_verify_the_node() {
             ],
         );
         assert!(cassink::sink::cassandra::config::warnings(&map).is_empty());
-        let s = session(&map).await.expect("TLS session with a Java truststore");
+        let s = session(&map)
+            .await
+            .expect("TLS session with a Java truststore");
         round_trip(&s).await;
     }
     // A store holding another CA does not vouch for the node.
@@ -305,7 +307,10 @@ async fn mutual_tls_with_a_jks_keystore() {
     assert_eq!(errors.len(), 1, "{errors:?}");
     assert_eq!(errors[0].name, "ssl.keystore.path");
     let e = errors[0].errors.join("; ");
-    assert!(e.contains("ssl.keystore.path") && e.contains("ssl.openssl.keyCertChain"), "{e}");
+    assert!(
+        e.contains("ssl.keystore.path") && e.contains("ssl.openssl.keyCertChain"),
+        "{e}"
+    );
 }
 
 #[tokio::test]
@@ -328,7 +333,10 @@ async fn a_wrong_truststore_password_fails_the_task_without_showing_it() {
     assert_eq!(e.name, "ssl.truststore.path");
     map.insert("name".into(), "jks-wrong-password".into());
     for part in ["key.converter", "value.converter"] {
-        map.insert(part.into(), "org.apache.kafka.connect.storage.StringConverter".into());
+        map.insert(
+            part.into(),
+            "org.apache.kafka.connect.storage.StringConverter".into(),
+        );
     }
     let tasks = common::sink::spawn_tasks("jks-wrong-password", &map, 1);
     let status =

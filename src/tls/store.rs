@@ -109,9 +109,8 @@ impl Store<'_> {
         guard(|| p12_keystore::Pkcs12Archive::from_pkcs12(self.bytes, self.password))
             .map_err(|e| self.fail(format!("is not a readable PKCS#12 store ({e})")))?
             .map_err(|e| match e {
-                p12_keystore::error::Error::MacError(_) | p12_keystore::error::Error::UnpadError => {
-                    self.unopened("integrity check failed")
-                }
+                p12_keystore::error::Error::MacError(_)
+                | p12_keystore::error::Error::UnpadError => self.unopened("integrity check failed"),
                 other => self.fail(format!("is not a readable PKCS#12 store ({other})")),
             })
     }
@@ -192,7 +191,9 @@ impl Store<'_> {
                 let leaf = archive
                     .certs
                     .iter()
-                    .find(|c| c.local_key_id.as_deref() == key.local_key_id.as_ref().map(|k| k.as_ref()))
+                    .find(|c| {
+                        c.local_key_id.as_deref() == key.local_key_id.as_ref().map(|k| k.as_ref())
+                    })
                     .ok_or_else(no_key)?;
                 let mut chain = vec![leaf.cert.clone()];
                 while let Some(issuer) = chain.last().and_then(|last| {
@@ -270,10 +271,22 @@ mod tests {
 
     #[test]
     fn formats_are_told_apart_by_their_first_bytes() {
-        assert_eq!(StoreFormat::detect(&[0xfe, 0xed, 0xfe, 0xed, 0, 0, 0, 2]), StoreFormat::Jks);
-        assert_eq!(StoreFormat::detect(&[0xce, 0xce, 0xce, 0xce]), StoreFormat::Jceks);
-        assert_eq!(StoreFormat::detect(&[0x30, 0x82, 0x01]), StoreFormat::Pkcs12);
-        assert_eq!(StoreFormat::detect(b"-----BEGIN CERTIFICATE-----"), StoreFormat::Pem);
+        assert_eq!(
+            StoreFormat::detect(&[0xfe, 0xed, 0xfe, 0xed, 0, 0, 0, 2]),
+            StoreFormat::Jks
+        );
+        assert_eq!(
+            StoreFormat::detect(&[0xce, 0xce, 0xce, 0xce]),
+            StoreFormat::Jceks
+        );
+        assert_eq!(
+            StoreFormat::detect(&[0x30, 0x82, 0x01]),
+            StoreFormat::Pkcs12
+        );
+        assert_eq!(
+            StoreFormat::detect(b"-----BEGIN CERTIFICATE-----"),
+            StoreFormat::Pem
+        );
         assert_eq!(StoreFormat::detect(&[0xfe, 0xed]), StoreFormat::Pem);
         assert_eq!(StoreFormat::detect(&[]), StoreFormat::Pem);
     }
@@ -304,9 +317,15 @@ mod tests {
         });
         let s = store(&bytes, PASSWORD);
         // Only the trusted entry is a root, not the key entry's chain.
-        assert_eq!(s.trusted_certs().unwrap(), vec![CertificateDer::from(ca.clone())]);
+        assert_eq!(
+            s.trusted_certs().unwrap(),
+            vec![CertificateDer::from(ca.clone())]
+        );
         let (chain, got_key) = s.identity().unwrap();
-        assert_eq!(chain, vec![CertificateDer::from(leaf), CertificateDer::from(ca)]);
+        assert_eq!(
+            chain,
+            vec![CertificateDer::from(leaf), CertificateDer::from(ca)]
+        );
         assert_eq!(got_key.secret_der(), key.as_slice());
     }
 
@@ -323,8 +342,14 @@ mod tests {
             )
             .unwrap();
         });
-        let err = store(&bytes, "hunter2-wrong").trusted_certs().unwrap_err().to_string();
-        assert!(err.contains("ssl.truststore.path /etc/cassink/store.jks"), "{err}");
+        let err = store(&bytes, "hunter2-wrong")
+            .trusted_certs()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("ssl.truststore.path /etc/cassink/store.jks"),
+            "{err}"
+        );
         assert!(err.contains("wrong ssl.truststore.password"), "{err}");
         assert!(!err.contains("hunter2"), "{err}");
         let err = store(&bytes, "").trusted_certs().unwrap_err().to_string();
@@ -333,8 +358,14 @@ mod tests {
         let mut flipped = bytes.clone();
         let mid = flipped.len() / 2;
         flipped[mid] ^= 0xff;
-        let err = store(&flipped, PASSWORD).trusted_certs().unwrap_err().to_string();
-        assert!(err.contains("JKS") && err.contains("ssl.truststore.path"), "{err}");
+        let err = store(&flipped, PASSWORD)
+            .trusted_certs()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("JKS") && err.contains("ssl.truststore.path"),
+            "{err}"
+        );
         let err = store(&bytes[..bytes.len() - 30], PASSWORD)
             .trusted_certs()
             .unwrap_err()
@@ -360,10 +391,16 @@ mod tests {
             )
             .unwrap();
         });
-        let err = store(&trust_only, PASSWORD).identity().unwrap_err().to_string();
+        let err = store(&trust_only, PASSWORD)
+            .identity()
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("no private-key entry"), "{err}");
         let empty = jks_bytes(|_| {});
-        let err = store(&empty, PASSWORD).trusted_certs().unwrap_err().to_string();
+        let err = store(&empty, PASSWORD)
+            .trusted_certs()
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("no trusted certificate entry"), "{err}");
     }
 
@@ -380,12 +417,23 @@ mod tests {
         let (chain, key) = s.identity().unwrap();
         assert_eq!(chain.len(), 1);
         let subject = p12_keystore::Certificate::from_der(&chain[0]).unwrap();
-        assert!(subject.subject().contains("CN=Betamax"), "{}", subject.subject());
+        assert!(
+            subject.subject().contains("CN=Betamax"),
+            "{}",
+            subject.subject()
+        );
         // PKCS#8: SEQUENCE { INTEGER 0, AlgorithmIdentifier { rsaEncryption ... } ... }
         let der = key.secret_der();
         let rsa_oid = [0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
-        assert!(der.windows(rsa_oid.len()).take(20).any(|w| w == rsa_oid), "{der:02x?}");
-        assert!(s.trusted_certs().unwrap_err().to_string().contains("no trusted certificate"));
+        assert!(
+            der.windows(rsa_oid.len()).take(20).any(|w| w == rsa_oid),
+            "{der:02x?}"
+        );
+        assert!(s
+            .trusted_certs()
+            .unwrap_err()
+            .to_string()
+            .contains("no trusted certificate"));
         let err = store(bytes, "passw0rd").identity().unwrap_err().to_string();
         assert!(err.contains("wrong ssl.truststore.password"), "{err}");
     }
@@ -396,7 +444,10 @@ mod tests {
         let (ca, _) = cert_and_key();
         let (leaf, key) = cert_and_key();
         let mut ks = KeyStore::new();
-        ks.add_entry("ca", KeyStoreEntry::Certificate(Certificate::from_der(&ca).unwrap()));
+        ks.add_entry(
+            "ca",
+            KeyStoreEntry::Certificate(Certificate::from_der(&ca).unwrap()),
+        );
         ks.add_entry(
             "client",
             KeyStoreEntry::PrivateKeyChain(PrivateKeyChain::new(
@@ -412,7 +463,10 @@ mod tests {
         let (chain, got_key) = s.identity().unwrap();
         assert_eq!(chain, vec![CertificateDer::from(leaf)]);
         assert_eq!(got_key.secret_der(), key.as_slice());
-        let err = store(&bytes, "nope-nope").trusted_certs().unwrap_err().to_string();
+        let err = store(&bytes, "nope-nope")
+            .trusted_certs()
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("wrong ssl.truststore.password"), "{err}");
         assert!(!err.contains("nope-nope"), "{err}");
     }

@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 fn der_cert(path: &Path) -> Vec<u8> {
-    CertificateDer::from_pem_file(path).expect("PEM certificate").to_vec()
+    CertificateDer::from_pem_file(path)
+        .expect("PEM certificate")
+        .to_vec()
 }
 
 fn der_key(path: &Path) -> Vec<u8> {
@@ -78,7 +80,10 @@ pub fn p12_truststore(pki: &Pki, dir: &Path, password: &str) -> PathBuf {
         ),
     );
     let path = dir.join("truststore.p12");
-    std::fs::write(&path, store.writer(password).write().expect("write PKCS#12"))
-        .expect("write PKCS#12");
+    std::fs::write(
+        &path,
+        store.writer(password).write().expect("write PKCS#12"),
+    )
+    .expect("write PKCS#12");
     path
 }

@@ -4,8 +4,7 @@
 //! and `ssl.hostnameValidation`.
 
 use crate::tls::{
-    load_certs, load_key, load_key_store, load_roots, load_trust_store, provider, Result,
-    TlsError,
+    load_certs, load_key, load_key_store, load_roots, load_trust_store, provider, Result, TlsError,
 };
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::WebPkiServerVerifier;
@@ -103,13 +102,13 @@ impl SslConfig {
                         path,
                         &self.keystore_password,
                     )?;
-                    builder.with_client_auth_cert(chain, key).map_err(|e| {
-                        TlsError::File {
+                    builder
+                        .with_client_auth_cert(chain, key)
+                        .map_err(|e| TlsError::File {
                             what: "ssl.keystore.path",
                             path: path.clone(),
                             reason: format!("its key entry does not match its certificate: {e}"),
-                        }
-                    })?
+                        })?
                 }
             },
             _ if self.keystore.is_some() => {
