@@ -9,6 +9,7 @@ use cassink::sink::cassandra::session::{connect, CqlSession};
 use cdrs_tokio::query_values;
 use cdrs_tokio::types::IntoRustByName;
 use common::pki::Pki;
+use common::stores;
 use std::net::SocketAddr;
 use std::path::Path;
 
@@ -223,11 +224,128 @@ fn bad_ssl_files_fail_validation_naming_the_key() {
         ("ssl.truststore.path", "/nope".into())
     ])
     .is_empty());
-    // Keys not implemented still warn.
+    // Keys not implemented still warn; the keystore keys are implemented now.
     let mut map = sink_config(addr, &[]);
     map.insert("ssl.keystore.path".into(), "/ks.jks".into());
+    map.insert("ssl.cipherSuites".into(), "TLS_AES_128_GCM_SHA256".into());
     map.insert("ssl.provider".into(), "None".into());
     let warnings = cassink::sink::cassandra::config::warnings(&map);
     assert_eq!(warnings.len(), 1, "{warnings:?}");
-    assert!(warnings[0].contains("ssl.keystore.path"));
+    assert!(warnings[0].contains("ssl.cipherSuites"));
+}
+
+#[tokio::test]
+async fn jks_and_pkcs12_truststores_verify_the_node() {
+    let dir = tempfile::tempdir().unwrap();
+    let pki = Pki::create(dir.path());
+    let addr = cqlmem_behind_tls(&pki, "127.0.0.1", false).await;
+    for store in [
+        stores::jks_truststore(&pki, dir.path(), "changeit"),
+        stores::p12_truststore(&pki, dir.path(), "changeit"),
+    ] {
+        let map = sink_config(
+            addr,
+            &[
+                ("ssl.provider", "JDK".into()),
+                ("ssl.truststore.path", path(&store)),
+                ("ssl.truststore.password", "changeit".into()),
+            ],
+        );
+        assert!(cassink::sink::cassandra::config::warnings(&map).is_empty());
+        let s = session(&map)
+            .await
+            .expect("TLS session with a Java truststore");
+        round_trip(&s).await;
+    }
+    // A store holding another CA does not vouch for the node.
+    let other = tempfile::tempdir().unwrap();
+    let other_pki = Pki::create(other.path());
+    let wrong = stores::jks_truststore(&other_pki, other.path(), "changeit");
+    let err = session(&sink_config(
+        addr,
+        &[
+            ("ssl.provider", "JDK".into()),
+            ("ssl.truststore.path", path(&wrong)),
+            ("ssl.truststore.password", "changeit".into()),
+        ],
+    ))
+    .await
+    .err()
+    .expect("node trusted by a store without its CA");
+    assert!(err.contains("invalid peer certificate"), "{err}");
+}
+
+#[tokio::test]
+async fn mutual_tls_with_a_jks_keystore() {
+    let dir = tempfile::tempdir().unwrap();
+    let pki = Pki::create(dir.path());
+    let addr = cqlmem_behind_tls(&pki, "127.0.0.1", true).await;
+    let keystore = stores::jks_keystore(&pki, dir.path(), "keypass1");
+    let ssl = [
+        ("ssl.provider", "JDK".to_string()),
+        (
+            "ssl.truststore.path",
+            path(&stores::jks_truststore(&pki, dir.path(), "changeit")),
+        ),
+        ("ssl.truststore.password", "changeit".into()),
+        ("ssl.keystore.path", path(&keystore)),
+        ("ssl.keystore.password", "keypass1".into()),
+    ];
+    let s = session(&sink_config(addr, &ssl))
+        .await
+        .expect("mutual TLS with a JKS keystore");
+    round_trip(&s).await;
+
+    // The keystore and the OpenSSL pair are two answers to one question: refused, naming both.
+    let mut both = ssl.to_vec();
+    both.push(("ssl.openssl.keyCertChain", path(&pki.client_cert)));
+    both.push(("ssl.openssl.privateKey", path(&pki.client_key)));
+    let errors: Vec<_> = cassink::sink::cassandra::config::validate(&sink_config(addr, &both))
+        .into_iter()
+        .filter(|v| !v.errors.is_empty())
+        .collect();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0].name, "ssl.keystore.path");
+    let e = errors[0].errors.join("; ");
+    assert!(
+        e.contains("ssl.keystore.path") && e.contains("ssl.openssl.keyCertChain"),
+        "{e}"
+    );
+}
+
+#[tokio::test]
+async fn a_wrong_truststore_password_fails_the_task_without_showing_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let pki = Pki::create(dir.path());
+    let store = stores::jks_truststore(&pki, dir.path(), "changeit");
+    let mut map = sink_config(
+        "127.0.0.1:9042".parse().unwrap(),
+        &[
+            ("ssl.provider", "JDK".into()),
+            ("ssl.truststore.path", path(&store)),
+            ("ssl.truststore.password", "Wr0ngPassw0rd".into()),
+        ],
+    );
+    let e = cassink::sink::cassandra::config::validate(&map)
+        .into_iter()
+        .find(|v| !v.errors.is_empty())
+        .expect("a validate error");
+    assert_eq!(e.name, "ssl.truststore.path");
+    map.insert("name".into(), "jks-wrong-password".into());
+    for part in ["key.converter", "value.converter"] {
+        map.insert(
+            part.into(),
+            "org.apache.kafka.connect.storage.StringConverter".into(),
+        );
+    }
+    let tasks = common::sink::spawn_tasks("jks-wrong-password", &map, 1);
+    let status =
+        common::sink::wait_for_failure(&tasks[0], std::time::Duration::from_secs(30)).await;
+    let trace = status.trace.unwrap_or_default();
+    assert!(
+        trace.contains(&format!("ssl.truststore.path {}", store.display()))
+            && trace.contains("wrong ssl.truststore.password"),
+        "{trace}"
+    );
+    assert!(!trace.contains("Wr0ngPassw0rd"), "{trace}");
 }

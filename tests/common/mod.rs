@@ -3,6 +3,7 @@
 
 pub mod pki;
 pub mod sink;
+pub mod stores;
 pub mod tansu;
 pub mod tls_front;
 

@@ -49,8 +49,7 @@ const TIME_UNITS: &[&str] = &[
 ];
 const SSL: &str = "SSL";
 /// DataStax keys cassink accepts but does not act on (yet): reported as warnings. `ssl.*`
-/// keys of [`definition`] are implemented; other `ssl.*` keys (JKS keystores, cipher suites)
-/// are not.
+/// keys of [`definition`] are implemented; other `ssl.*` keys (cipher suites) are not.
 const UNIMPLEMENTED_PREFIXES: &[&str] = &[
     "jmx",
     "ssl.",
@@ -76,8 +75,10 @@ pub fn definition() -> ConfigDef {
         ConfigKey::new("auth.username", String, "Username for PLAIN authentication.").default("").group("Authentication"),
         ConfigKey::new("auth.password", Password, "Password for PLAIN authentication.").default("").group("Authentication"),
         ConfigKey::new("ssl.provider", String, "TLS to Cassandra: None (plain), or JDK / OpenSSL (both mean TLS with rustls here).").default("None").allowed(&["None", "JDK", "OpenSSL"]).group(SSL),
-        ConfigKey::new("ssl.truststore.path", String, "PEM file of the CA certificates the nodes' certificates must chain to (JKS is not read; convert with keytool/openssl). Empty: the system CA bundle.").default("").group(SSL),
-        ConfigKey::new("ssl.truststore.password", Password, "Accepted for compatibility; PEM truststores have no password.").default("").group(SSL),
+        ConfigKey::new("ssl.truststore.path", String, "The CA certificates the nodes' certificates must chain to: a PEM file, or a JKS or PKCS#12 truststore (told by its content) whose trusted-certificate entries become the roots. Empty: the system CA bundle.").default("").group(SSL),
+        ConfigKey::new("ssl.truststore.password", Password, "Opens a JKS or PKCS#12 ssl.truststore.path (PEM needs none).").default("").group(SSL),
+        ConfigKey::new("ssl.keystore.path", String, "Mutual TLS: a JKS or PKCS#12 keystore (or a PEM file with chain and unencrypted key) whose first private-key entry (by alias for JKS, in file order for PKCS#12) and its certificate chain are presented to the nodes. Not together with ssl.openssl.keyCertChain.").default("").group(SSL),
+        ConfigKey::new("ssl.keystore.password", Password, "Opens ssl.keystore.path and its key entry (keytool's default: the key is protected with the store password).").default("").group(SSL),
         ConfigKey::new("ssl.hostnameValidation", Boolean, "Check that the node certificate names the host of the first contact point (one name for all nodes).").default("true").group(SSL),
         ConfigKey::new("ssl.openssl.keyCertChain", String, "Mutual TLS: PEM client certificate chain presented to the nodes.").default("").group(SSL),
         ConfigKey::new("ssl.openssl.privateKey", String, "Mutual TLS: the unencrypted PEM private key of ssl.openssl.keyCertChain.").default("").group(SSL),
@@ -241,7 +242,11 @@ pub fn validate(config: &ConfigMap) -> Vec<ConfigValue> {
     if let Some(ssl) = ssl_config(config) {
         if let Err(e) = ssl.client_config() {
             let key = match &e {
-                TlsError::File { what, .. } if what.starts_with("ssl.") => *what,
+                TlsError::File { what: key, .. } | TlsError::Key { key, .. }
+                    if key.starts_with("ssl.") =>
+                {
+                    *key
+                }
                 _ => "ssl.provider",
             };
             values.push(ConfigValue::new(key, config.get(key).cloned()).with_error(e.to_string()));
@@ -284,6 +289,10 @@ fn ssl_config(config: &ConfigMap) -> Option<SslConfig> {
     }
     Some(SslConfig {
         truststore: get("ssl.truststore.path").map(PathBuf::from),
+        // Passwords are taken as written: spaces may be part of them.
+        truststore_password: config.get("ssl.truststore.password").cloned().unwrap_or_default(),
+        keystore: get("ssl.keystore.path").map(PathBuf::from),
+        keystore_password: config.get("ssl.keystore.password").cloned().unwrap_or_default(),
         key_cert_chain: get("ssl.openssl.keyCertChain").map(PathBuf::from),
         private_key: get("ssl.openssl.privateKey").map(PathBuf::from),
         hostname_validation: get("ssl.hostnameValidation")

@@ -1,8 +1,11 @@
-//! TLS to Cassandra from the DataStax `ssl.*` keys: a rustls client config with the CA of
-//! `ssl.truststore.path` (PEM) or the system bundle, an optional client certificate
-//! (`ssl.openssl.keyCertChain` + `ssl.openssl.privateKey`) and `ssl.hostnameValidation`.
+//! TLS to Cassandra from the DataStax `ssl.*` keys: a rustls client config with the CAs of
+//! `ssl.truststore.path` (PEM, JKS or PKCS#12) or the system bundle, an optional client
+//! certificate (`ssl.keystore.path`, or `ssl.openssl.keyCertChain` + `ssl.openssl.privateKey`)
+//! and `ssl.hostnameValidation`.
 
-use crate::tls::{load_certs, load_key, load_roots, provider, Result, TlsError};
+use crate::tls::{
+    load_certs, load_key, load_key_store, load_roots, load_trust_store, provider, Result, TlsError,
+};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::WebPkiServerVerifier;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
@@ -18,10 +21,16 @@ const SYSTEM_BUNDLES: &[&str] = &[
 ];
 
 /// The parsed `ssl.*` settings (present when `ssl.provider` is not `None`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct SslConfig {
-    /// `ssl.truststore.path`: PEM CA certificates; none: the system bundle.
+    /// `ssl.truststore.path`: CA certificates (PEM, JKS or PKCS#12); none: the system bundle.
     pub truststore: Option<PathBuf>,
+    /// `ssl.truststore.password`: opens a JKS / PKCS#12 truststore.
+    pub truststore_password: String,
+    /// `ssl.keystore.path`: JKS / PKCS#12 (or PEM) store of the client key and chain.
+    pub keystore: Option<PathBuf>,
+    /// `ssl.keystore.password`: opens it and its key entry.
+    pub keystore_password: String,
     /// `ssl.openssl.keyCertChain`: client certificate chain (PEM) for mutual TLS.
     pub key_cert_chain: Option<PathBuf>,
     /// `ssl.openssl.privateKey`: its unencrypted PEM private key.
@@ -30,11 +39,29 @@ pub struct SslConfig {
     pub hostname_validation: bool,
 }
 
+/// Debug leaves the passwords out.
+impl std::fmt::Debug for SslConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SslConfig")
+            .field("truststore", &self.truststore)
+            .field("keystore", &self.keystore)
+            .field("key_cert_chain", &self.key_cert_chain)
+            .field("private_key", &self.private_key)
+            .field("hostname_validation", &self.hostname_validation)
+            .finish_non_exhaustive()
+    }
+}
+
 impl SslConfig {
     /// The rustls client config; errors name the key and the file.
     pub fn client_config(&self) -> Result<Arc<ClientConfig>> {
         let roots = match &self.truststore {
-            Some(path) => load_roots("ssl.truststore.path", path)?,
+            Some(path) => load_trust_store(
+                "ssl.truststore.path",
+                "ssl.truststore.password",
+                path,
+                &self.truststore_password,
+            )?,
             None => {
                 let bundle = std::env::var_os("SSL_CERT_FILE")
                     .map(PathBuf::from)
@@ -44,8 +71,8 @@ impl SslConfig {
                     .ok_or_else(|| {
                         TlsError::Config(
                             "ssl.provider is set but ssl.truststore.path is not, and no system \
-                             CA bundle was found: set ssl.truststore.path to the PEM CA of the \
-                             Cassandra nodes"
+                             CA bundle was found: set ssl.truststore.path to the CA of the \
+                             Cassandra nodes (PEM, JKS or PKCS#12)"
                                 .into(),
                         )
                     })?;
@@ -66,7 +93,32 @@ impl SslConfig {
                 .with_custom_certificate_verifier(Arc::new(AnyName(inner)))
         };
         let config = match (&self.key_cert_chain, &self.private_key) {
-            (None, None) => builder.with_no_client_auth(),
+            (None, None) => match &self.keystore {
+                None => builder.with_no_client_auth(),
+                Some(path) => {
+                    let (chain, key) = load_key_store(
+                        "ssl.keystore.path",
+                        "ssl.keystore.password",
+                        path,
+                        &self.keystore_password,
+                    )?;
+                    builder
+                        .with_client_auth_cert(chain, key)
+                        .map_err(|e| TlsError::File {
+                            what: "ssl.keystore.path",
+                            path: path.clone(),
+                            reason: format!("its key entry does not match its certificate: {e}"),
+                        })?
+                }
+            },
+            _ if self.keystore.is_some() => {
+                return Err(TlsError::Key {
+                    key: "ssl.keystore.path",
+                    reason: "cannot be set together with ssl.openssl.keyCertChain / \
+                             ssl.openssl.privateKey: both name the client certificate, keep one"
+                        .into(),
+                })
+            }
             (Some(chain), Some(key)) => builder
                 .with_client_auth_cert(
                     load_certs("ssl.openssl.keyCertChain", chain)?,
@@ -176,6 +228,9 @@ mod tests {
         let dir = std::env::temp_dir();
         let cfg = SslConfig {
             truststore: None,
+            truststore_password: String::new(),
+            keystore: None,
+            keystore_password: String::new(),
             key_cert_chain: None,
             private_key: Some(dir.join("k.pem")),
             hostname_validation: true,
