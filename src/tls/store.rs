@@ -93,6 +93,13 @@ impl Store<'_> {
             ordered_aliases: true,
             ..Default::default()
         });
+        // The crate sizes buffers from counts in the file before it checks the file's
+        // digest, so a damaged file could make it allocate without bound: check the digest
+        // first (keytool's: SHA-1 over the password in UTF-16BE, "Mighty Aphrodite", then
+        // the store; stored in the last 20 bytes).
+        if !jks_digest_matches(self.bytes, self.password) {
+            return Err(self.unopened("integrity check failed"));
+        }
         // The crate indexes into entry bytes unchecked; a crafted file must not take the
         // worker down, so a panic in it is a bad file like any other.
         guard(|| store.load(self.bytes, self.password.as_bytes()))
@@ -223,6 +230,22 @@ impl Store<'_> {
 }
 
 /// Runs a store parser, turning a panic in it into an error.
+/// Whether a JKS store's trailing digest matches its content under `password`.
+fn jks_digest_matches(bytes: &[u8], password: &str) -> bool {
+    use sha1::{Digest, Sha1};
+    let Some(split) = bytes.len().checked_sub(20) else {
+        return false;
+    };
+    let (content, stored) = bytes.split_at(split);
+    let mut hash = Sha1::new();
+    for unit in password.encode_utf16() {
+        hash.update(unit.to_be_bytes());
+    }
+    hash.update(b"Mighty Aphrodite");
+    hash.update(content);
+    hash.finalize().as_slice() == stored
+}
+
 fn guard<T>(f: impl FnOnce() -> T) -> std::result::Result<T, String> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
         .map_err(|_| "the store parser rejected its contents".to_string())
@@ -366,11 +389,20 @@ mod tests {
             err.contains("JKS") && err.contains("ssl.truststore.path"),
             "{err}"
         );
+        // Truncated: caught by the digest check before the crate reads any count.
         let err = store(&bytes[..bytes.len() - 30], PASSWORD)
             .trusted_certs()
             .unwrap_err()
             .to_string();
-        assert!(err.contains("truncated JKS"), "{err}");
+        assert!(err.contains("integrity check failed"), "{err}");
+        // A count blown up to 2^32-1 with the digest left as is: refused, not allocated.
+        let mut huge = bytes.clone();
+        huge[8..12].copy_from_slice(&[0xff; 4]);
+        let err = store(&huge, PASSWORD)
+            .trusted_certs()
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("integrity check failed"), "{err}");
         let err = store(&[0xce, 0xce, 0xce, 0xce, 0, 0], PASSWORD)
             .trusted_certs()
             .unwrap_err()

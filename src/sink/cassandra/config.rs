@@ -290,9 +290,15 @@ fn ssl_config(config: &ConfigMap) -> Option<SslConfig> {
     Some(SslConfig {
         truststore: get("ssl.truststore.path").map(PathBuf::from),
         // Passwords are taken as written: spaces may be part of them.
-        truststore_password: config.get("ssl.truststore.password").cloned().unwrap_or_default(),
+        truststore_password: config
+            .get("ssl.truststore.password")
+            .cloned()
+            .unwrap_or_default(),
         keystore: get("ssl.keystore.path").map(PathBuf::from),
-        keystore_password: config.get("ssl.keystore.password").cloned().unwrap_or_default(),
+        keystore_password: config
+            .get("ssl.keystore.password")
+            .cloned()
+            .unwrap_or_default(),
         key_cert_chain: get("ssl.openssl.keyCertChain").map(PathBuf::from),
         private_key: get("ssl.openssl.privateKey").map(PathBuf::from),
         hostname_validation: get("ssl.hostnameValidation")
