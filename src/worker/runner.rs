@@ -491,13 +491,34 @@ impl Runner {
     }
 
     fn ack<'a>(&mut self, positions: impl Iterator<Item = &'a Position>) {
+        // Records come in runs from one partition: one map update per run, not per record.
+        let mut run: Option<&Position> = None;
         for p in positions {
-            let next = self
-                .acked
-                .entry((p.topic.clone(), p.partition))
-                .or_insert(0);
-            *next = (*next).max(p.offset + 1);
+            match run {
+                Some(r) if r.partition == p.partition && r.topic == p.topic => {
+                    if p.offset > r.offset {
+                        run = Some(p);
+                    }
+                }
+                _ => {
+                    if let Some(r) = run {
+                        self.ack_one(r);
+                    }
+                    run = Some(p);
+                }
+            }
         }
+        if let Some(r) = run {
+            self.ack_one(r);
+        }
+    }
+
+    fn ack_one(&mut self, p: &Position) {
+        let next = self
+            .acked
+            .entry((p.topic.clone(), p.partition))
+            .or_insert(0);
+        *next = (*next).max(p.offset + 1);
     }
 }
 
