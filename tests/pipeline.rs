@@ -411,3 +411,67 @@ async fn later_records_for_a_row_are_never_written_before_earlier_ones() {
         &out_of_order[..out_of_order.len().min(10)]
     );
 }
+
+/// A batch Cassandra rejects is written again one record at a time, so that only the record
+/// at fault is skipped (errors.tolerance=all) and the rest of its batch lands. The bad record
+/// binds fine but asks for a TTL beyond Cassandra's 20-year maximum.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_batch_cassandra_rejects_is_retried_record_by_record_and_only_the_bad_one_is_skipped() {
+    let session = cql().await;
+    let keyspace = meter_table(&session).await;
+    let topic = unique("meterttl");
+    produce::ensure_topic(&bootstrap(), &topic, 1)
+        .await
+        .expect("create topic");
+    let producer: rdkafka::producer::FutureProducer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap())
+        .set("linger.ms", "200")
+        .create()
+        .expect("producer");
+    // One meter (one partition key), produced as one Kafka batch: the 20 readings reach the
+    // sink together and go out as one CQL batch.
+    let id = "6d657465-7200-0000-0000-0000000077a1";
+    let bad = 13;
+    let payloads: Vec<String> = (0..20i64)
+        .map(|i| {
+            let ttl = if i == bad { 700_000_000 } else { 3_600 };
+            format!(
+                r#"{{"id":"{id}","timestamp":{},"P_1":1.0,"P_2":1.0,"P_3":1.0,"Q_1":1.0,"Q_2":1.0,"Q_3":1.0,"HARM":[1],"ttl":{ttl}}}"#,
+                1_612_891_980_000 + i * 1000
+            )
+        })
+        .collect();
+    let sends = payloads.iter().map(|payload| {
+        producer.send(
+            rdkafka::producer::FutureRecord::<str, str>::to(&topic).payload(payload),
+            Duration::from_secs(10),
+        )
+    });
+    for sent in futures::future::join_all(sends).await {
+        sent.map_err(|(e, _)| e).expect("send");
+    }
+
+    let mut config = meter_config(&topic, &keyspace);
+    let mapping = format!("topic.{topic}.{keyspace}.meter_data.mapping");
+    let with_ttl = format!("{}, __ttl=value.ttl", config[&mapping]);
+    config.insert(mapping, with_ttl);
+    config.insert("errors.tolerance".into(), "all".into());
+    let name = unique("ttl-sink");
+    let tasks = spawn_tasks(&name, &config, 1);
+    wait_for_commit(&format!("connect-{name}"), &topic, 1, 20, &tasks).await;
+    for t in tasks {
+        t.stop(Duration::from_secs(30)).await;
+    }
+    let table = format!("{keyspace}.meter_data");
+    assert_eq!(count(&session, &table).await, 19, "all but the bad record");
+    let bad_ts = 1_612_891_980_000 + bad * 1000;
+    assert!(
+        rows(
+            &session,
+            &format!("SELECT id FROM {table} WHERE id = {id} AND timestamp = {bad_ts}")
+        )
+        .await
+        .is_empty(),
+        "the record with the oversized TTL is skipped"
+    );
+}
