@@ -15,7 +15,7 @@ use crate::metrics::TaskMetrics;
 use crate::record::{Position, SinkRecord};
 use futures::StreamExt;
 use rdkafka::consumer::Consumer;
-use rdkafka::message::OwnedMessage;
+use rdkafka::message::BorrowedMessage;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -255,10 +255,7 @@ impl Runner {
         let mut paused = false;
         let mut flush = tokio::time::interval(self.spec.worker.offset_flush_interval);
         flush.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let mut stream = consumer
-            .stream()
-            .map(|m| m.map(|m| m.detach()))
-            .ready_chunks(max_poll);
+        let mut stream = consumer.stream().ready_chunks(max_poll);
 
         let result = loop {
             let wants = *self.control.borrow_and_update();
@@ -339,7 +336,7 @@ impl Runner {
         sink: &mut dyn SinkTask,
         key_conv: &Arc<dyn Converter>,
         value_conv: &Arc<dyn Converter>,
-        chunk: Vec<Result<OwnedMessage, rdkafka::error::KafkaError>>,
+        chunk: Vec<Result<BorrowedMessage<'_>, rdkafka::error::KafkaError>>,
     ) -> Result<(), Exit> {
         self.metrics.records_polled.inc_by(chunk.len() as u64);
         let mut records = Vec::with_capacity(chunk.len());
