@@ -62,7 +62,8 @@ curl -fsS -X POST -H 'Content-Type: application/json' --data @"$RUN_DIR/connecto
 # BENCH_PROFILE=FILE records a CPU profile of the worker (perf, software clock) for its first
 # BENCH_PROFILE_SECONDS (default 10) of ingestion.
 if [ -n "${BENCH_PROFILE:-}" ]; then
-  perf record -e cpu-clock -F 999 -g -p "$worker" -o "$BENCH_PROFILE" -- sleep "${BENCH_PROFILE_SECONDS:-10}" >/dev/null 2>&1 &
+  # DWARF unwinding: the release build has no frame pointers.
+  perf record -e cpu-clock -F 1999 --call-graph dwarf,32768 -p "$worker" -o "$BENCH_PROFILE" -- sleep "${BENCH_PROFILE_SECONDS:-10}" >/dev/null 2>&1 &
   profiler=$!
 fi
 
