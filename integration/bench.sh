@@ -21,7 +21,8 @@ stack_up_for_this_script >&2
 "$INTEGRATION_DIR/stack.sh" schema >&2
 cd "$REPO_DIR"
 cargo build --quiet --release -p cassink
-CASSINK="$REPO_DIR/target/release/cassink"
+# BENCH_CASSINK: another build of the worker to measure (e.g. an older commit for an A/B).
+CASSINK="${BENCH_CASSINK:-$REPO_DIR/target/release/cassink}"
 
 topic="bench_weather_$(date +%s)"
 log "producing $RECORDS weather records to $topic ($PARTITIONS partitions)"
