@@ -349,7 +349,8 @@ impl Runner {
                     continue;
                 }
             };
-            let mut retry = Retry::new();
+            // Started at the first transient failure: reading the clock per record costs.
+            let mut retry: Option<Retry> = None;
             loop {
                 match intake::convert(&msg, key_conv, value_conv).await {
                     Intake::Record(r) => records.push(r),
@@ -376,7 +377,8 @@ impl Runner {
                             intake::position(&msg),
                             e.message
                         );
-                        self.wait_retry(&mut retry, problem).await?;
+                        let retry = retry.get_or_insert_with(Retry::new);
+                        self.wait_retry(retry, problem).await?;
                         continue;
                     }
                 }
