@@ -103,6 +103,16 @@ ticks1=$(cpu_ticks)
 rss_kb=$(awk '/VmHWM/ {print $2}' "/proc/$worker/status")
 rows=$("$VENV/bin/cqlsh" "$CASSANDRA_CONTACT_POINTS" "$CASSANDRA_PORT" -e "SELECT count(*) FROM kafkapipeline.weatherreport" | awk '$1 ~ /^[0-9]+$/ {print $1; exit}')
 "$VENV/bin/cqlsh" "$CASSANDRA_CONTACT_POINTS" "$CASSANDRA_PORT" -e "TRUNCATE kafkapipeline.weatherreport" >&2
+# The topic goes too, so repeated runs do not fill the local broker's store (tansu's sqlite
+# file grew ~0.5 GB per million records: 13 GB after some 25 runs).
+kill -TERM "$worker" 2>/dev/null || true
+wait "$worker" 2>/dev/null || true
+"$VENV/bin/python" - "$KAFKA_BOOTSTRAP" "$topic" <<'PY' >&2 || log "could not delete topic $topic"
+import sys
+from confluent_kafka.admin import AdminClient
+for future in AdminClient({"bootstrap.servers": sys.argv[1]}).delete_topics([sys.argv[2]], operation_timeout=60).values():
+    future.result()
+PY
 python3 - "$RECORDS" "$t0" "$t1" "$ticks0" "$ticks1" "$hz" "$rss_kb" "$rows" "$TASKS" "$PARTITIONS" "$RUN_DIR/rss.json" <<'PY'
 import json, sys
 records, t0, t1, c0, c1, hz, rss, rows, tasks, parts, trace = sys.argv[1:]
