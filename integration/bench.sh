@@ -2,7 +2,8 @@
 # End-to-end benchmark: pushes RECORDS (default 1,000,000) weather reports through
 # broker -> cassink worker -> CQL server and prints one JSON line with records/s, the worker's
 # CPU microseconds per record and its peak RSS. Uses the local stack unless KAFKA_BOOTSTRAP /
-# CASSANDRA_CONTACT_POINTS point elsewhere.
+# CASSANDRA_CONTACT_POINTS point elsewhere. BENCH_WORKER_PROPERTIES (lines) are appended to the
+# worker's properties, e.g. to try consumer.* settings.
 #
 #   integration/bench.sh [> bench.json]
 set -euo pipefail
@@ -20,7 +21,8 @@ stack_up_for_this_script >&2
 "$INTEGRATION_DIR/stack.sh" schema >&2
 cd "$REPO_DIR"
 cargo build --quiet --release -p cassink
-CASSINK="$REPO_DIR/target/release/cassink"
+# BENCH_CASSINK: another build of the worker to measure (e.g. an older commit for an A/B).
+CASSINK="${BENCH_CASSINK:-$REPO_DIR/target/release/cassink}"
 
 topic="bench_weather_$(date +%s)"
 log "producing $RECORDS weather records to $topic ($PARTITIONS partitions)"
@@ -32,7 +34,10 @@ bootstrap.servers=$KAFKA_BOOTSTRAP
 listeners=http://127.0.0.1:$REST_PORT
 state.dir=$RUN_DIR/state
 offset.flush.interval.ms=1000
+${BENCH_WORKER_PROPERTIES:-}
 PROPS
+# Another worker answering on the port would receive this bench's connector.
+curl -fsS "http://127.0.0.1:$REST_PORT/health" >/dev/null 2>&1 && die "port $REST_PORT is in use: set REST_PORT"
 "$CASSINK" worker --config "$RUN_DIR/worker.properties" >"$RUN_DIR/worker.log" 2>&1 &
 worker=$!
 trap 'kill -TERM $worker 2>/dev/null || true; wait $worker 2>/dev/null || true; stack_down_if_owned >&2' EXIT
@@ -58,22 +63,36 @@ curl -fsS -X POST -H 'Content-Type: application/json' --data @"$RUN_DIR/connecto
 # BENCH_PROFILE=FILE records a CPU profile of the worker (perf, software clock) for its first
 # BENCH_PROFILE_SECONDS (default 10) of ingestion.
 if [ -n "${BENCH_PROFILE:-}" ]; then
-  perf record -e cpu-clock -F 999 -g -p "$worker" -o "$BENCH_PROFILE" -- sleep "${BENCH_PROFILE_SECONDS:-10}" >/dev/null 2>&1 &
+  # DWARF unwinding: the release build has no frame pointers.
+  perf record -e cpu-clock -F 1999 --call-graph dwarf,32768 -p "$worker" -o "$BENCH_PROFILE" -- sleep "${BENCH_PROFILE_SECONDS:-10}" >/dev/null 2>&1 &
   profiler=$!
 fi
 
 # Done when the committed offsets cover every record (written and acknowledged). Read with
 # one independent client for the whole wait, so the measurement does not load the worker.
-"$VENV/bin/python" - "$KAFKA_BOOTSTRAP" "$topic" "$PARTITIONS" "$RECORDS" "${BENCH_TIMEOUT:-1800}" "$worker" <<'PY' || die "the worker did not commit every record; see $RUN_DIR/worker.log"
-import os, sys, time
+# Meanwhile the worker's RSS is sampled: the first sample at or past every RSS_STEP committed
+# records goes to $RUN_DIR/rss.json (and into the result), to show whether memory stays flat.
+"$VENV/bin/python" - "$KAFKA_BOOTSTRAP" "$topic" "$PARTITIONS" "$RECORDS" "${BENCH_TIMEOUT:-1800}" "$worker" \
+  "${RSS_STEP:-100000}" "$RUN_DIR/rss.json" <<'PY' || die "the worker did not commit every record; see $RUN_DIR/worker.log"
+import json, os, sys, time
 from confluent_kafka import Consumer, TopicPartition
-bootstrap, topic, parts, records, timeout, worker = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5]), int(sys.argv[6])
+bootstrap, topic, parts, records, timeout, worker, step, trace = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5]), int(sys.argv[6]), int(sys.argv[7]), sys.argv[8]
+def rss_mb():
+    with open(f"/proc/{worker}/status") as f:
+        kb = next(int(l.split()[1]) for l in f if l.startswith("VmRSS:"))
+    return round(kb / 1024, 1)
 c = Consumer({"bootstrap.servers": bootstrap, "group.id": "connect-bench-weather", "enable.auto.commit": False})
+samples, next_mark = {}, 0
 deadline = time.time() + timeout
 while time.time() < deadline:
     os.kill(worker, 0)
     committed = c.committed([TopicPartition(topic, p) for p in range(parts)], timeout=10)
-    if sum(max(tp.offset, 0) for tp in committed) >= records:
+    done = sum(max(tp.offset, 0) for tp in committed)
+    if done >= next_mark:
+        samples[str(done // step * step)] = rss_mb()
+        next_mark = (done // step + 1) * step
+    if done >= records:
+        json.dump(samples, open(trace, "w"))
         sys.exit(0)
     time.sleep(0.2)
 sys.exit(1)
@@ -84,11 +103,22 @@ ticks1=$(cpu_ticks)
 rss_kb=$(awk '/VmHWM/ {print $2}' "/proc/$worker/status")
 rows=$("$VENV/bin/cqlsh" "$CASSANDRA_CONTACT_POINTS" "$CASSANDRA_PORT" -e "SELECT count(*) FROM kafkapipeline.weatherreport" | awk '$1 ~ /^[0-9]+$/ {print $1; exit}')
 "$VENV/bin/cqlsh" "$CASSANDRA_CONTACT_POINTS" "$CASSANDRA_PORT" -e "TRUNCATE kafkapipeline.weatherreport" >&2
-python3 - "$RECORDS" "$t0" "$t1" "$ticks0" "$ticks1" "$hz" "$rss_kb" "$rows" "$TASKS" "$PARTITIONS" <<'PY'
+# The topic goes too, so repeated runs do not fill the local broker's store (tansu's sqlite
+# file grew ~0.5 GB per million records: 13 GB after some 25 runs).
+kill -TERM "$worker" 2>/dev/null || true
+wait "$worker" 2>/dev/null || true
+"$VENV/bin/python" - "$KAFKA_BOOTSTRAP" "$topic" <<'PY' >&2 || log "could not delete topic $topic"
+import sys
+from confluent_kafka.admin import AdminClient
+for future in AdminClient({"bootstrap.servers": sys.argv[1]}).delete_topics([sys.argv[2]], operation_timeout=60).values():
+    future.result()
+PY
+python3 - "$RECORDS" "$t0" "$t1" "$ticks0" "$ticks1" "$hz" "$rss_kb" "$rows" "$TASKS" "$PARTITIONS" "$RUN_DIR/rss.json" <<'PY'
 import json, sys
-records, t0, t1, c0, c1, hz, rss, rows, tasks, parts = sys.argv[1:]
+records, t0, t1, c0, c1, hz, rss, rows, tasks, parts, trace = sys.argv[1:]
 records = int(records); secs = float(t1) - float(t0); cpu = (int(c1) - int(c0)) / int(hz)
 print(json.dumps({"bench": "weather_end_to_end", "records": records, "rows_found": int(rows or 0), "tasks": int(tasks),
                   "partitions": int(parts), "seconds": round(secs, 2), "records_per_s": round(records / secs),
-                  "worker_cpu_us_per_record": round(cpu * 1e6 / records, 2), "worker_peak_rss_mb": round(int(rss) / 1024, 1)}))
+                  "worker_cpu_us_per_record": round(cpu * 1e6 / records, 2), "worker_peak_rss_mb": round(int(rss) / 1024, 1),
+                  "worker_rss_mb_at_committed": json.load(open(trace))}))
 PY

@@ -273,3 +273,205 @@ async fn tweets_and_weather_land_with_their_shipped_configs() {
         assert_eq!(sunrise, report["sunrise"].as_i64().expect("sunrise"));
     }
 }
+
+/// Per partition, a later record for a row is never written before an earlier one. The
+/// table is written with a custom query without `USING TIMESTAMP`, so the server stamps each
+/// write on arrival and the final value is the last *arriving* version (with the default
+/// Kafka-timestamp write time, a reordering would be invisible). Versions are scrambled so
+/// that a later version is not always the greater value: two versions in one batch (one
+/// write time, greater value wins) would show too. Several versions of few rows, interleaved
+/// over four partitions, small batches and many requests in flight.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn later_records_for_a_row_are_never_written_before_earlier_ones() {
+    const PARTITIONS: i32 = 4;
+    const KEYS: usize = 5;
+    const CLUSTERS: i32 = 3;
+    const VERSIONS: i32 = 60;
+    let scramble = |version: i32| (version * 40_503) % 65_536;
+
+    let session = cql().await;
+    let keyspace = meter_table(&session).await;
+    let table = format!("{keyspace}.versions");
+    session
+        .query(format!(
+            "CREATE TABLE {table} (k text, c int, v int, PRIMARY KEY (k, c))"
+        ))
+        .await
+        .expect("create table");
+    let topic = unique("versions");
+    produce::ensure_topic(&bootstrap(), &topic, PARTITIONS)
+        .await
+        .expect("create topic");
+
+    // Each partition has its own rows; every round writes one more version of each of them,
+    // in a shuffled order. The expected final version of a row is the one with the highest
+    // offset, as the broker acknowledged it.
+    let producer: rdkafka::producer::FutureProducer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap())
+        .set("linger.ms", "5")
+        .create()
+        .expect("producer");
+    let mut rng = produce::Rng::new(7);
+    let mut records = Vec::new();
+    for version in 0..VERSIONS {
+        for partition in 0..PARTITIONS {
+            let mut rows: Vec<(String, i32)> = (0..KEYS)
+                .flat_map(|k| (0..CLUSTERS).map(move |c| (format!("p{partition}-k{k}"), c)))
+                .collect();
+            for i in (1..rows.len()).rev() {
+                rows.swap(i, (rng.next() % (i as u64 + 1)) as usize);
+            }
+            for (k, c) in rows {
+                records.push((partition, k, c, version));
+            }
+        }
+    }
+    let mut last: std::collections::BTreeMap<(String, i32), (i64, i32)> = Default::default();
+    for chunk in records.chunks(500) {
+        let sends = chunk.iter().map(|(partition, k, c, version)| {
+            let payload = serde_json::json!({"k": k, "c": c, "v": scramble(*version)}).to_string();
+            let producer = &producer;
+            let topic = &topic;
+            async move {
+                let record = rdkafka::producer::FutureRecord::<str, str>::to(topic)
+                    .partition(*partition)
+                    .key(k)
+                    .payload(&payload);
+                let delivery = producer
+                    .send(record, Duration::from_secs(30))
+                    .await
+                    .map_err(|(e, _)| e)
+                    .expect("send");
+                ((k.clone(), *c), delivery.offset, *version)
+            }
+        });
+        for (row, offset, version) in futures::future::join_all(sends).await {
+            let newest = last.entry(row).or_insert((offset, version));
+            if offset > newest.0 {
+                *newest = (offset, version);
+            }
+        }
+    }
+
+    let mut config = meter_config(&topic, &keyspace);
+    config.retain(|k, _| !k.starts_with("topic."));
+    let prefix = format!("topic.{topic}.{keyspace}.versions");
+    config.insert(
+        format!("{prefix}.mapping"),
+        "k=value.k, c=value.c, v=value.v".into(),
+    );
+    config.insert(format!("{prefix}.deletesEnabled"), "false".into());
+    config.insert(
+        format!("{prefix}.query"),
+        format!("INSERT INTO {table} (k, c, v) VALUES (:k, :c, :v)"),
+    );
+    config.insert("maxNumberOfRecordsInBatch".into(), "4".into());
+    config.insert("maxConcurrentRequests".into(), "64".into());
+    let name = unique("versions-sink");
+    let tasks = spawn_tasks(&name, &config, 2);
+    wait_for_commit(
+        &format!("connect-{name}"),
+        &topic,
+        PARTITIONS,
+        records.len() as i64,
+        &tasks,
+    )
+    .await;
+    for t in tasks {
+        t.stop(Duration::from_secs(30)).await;
+    }
+
+    let got = rows(&session, &format!("SELECT k, c, v FROM {table}")).await;
+    assert_eq!(got.len(), last.len(), "one row per (k, c)");
+    let mut out_of_order = Vec::new();
+    for row in &got {
+        let k: String = IntoRustByName::get_by_name(row, "k")
+            .ok()
+            .flatten()
+            .expect("k");
+        let c: i32 = IntoRustByName::get_by_name(row, "c")
+            .ok()
+            .flatten()
+            .expect("c");
+        let v: i32 = IntoRustByName::get_by_name(row, "v")
+            .ok()
+            .flatten()
+            .expect("v");
+        let (_, version) = last[&(k.clone(), c)];
+        if v != scramble(version) {
+            let seen = (0..VERSIONS).find(|x| scramble(*x) == v);
+            out_of_order.push(format!("{k}/{c}: version {seen:?} instead of {version}"));
+        }
+    }
+    assert!(
+        out_of_order.is_empty(),
+        "{} of {} rows do not hold their last version: {:?}",
+        out_of_order.len(),
+        got.len(),
+        &out_of_order[..out_of_order.len().min(10)]
+    );
+}
+
+/// A batch Cassandra rejects is written again one record at a time, so that only the record
+/// at fault is skipped (errors.tolerance=all) and the rest of its batch lands. The bad record
+/// binds fine but asks for a TTL beyond Cassandra's 20-year maximum.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_batch_cassandra_rejects_is_retried_record_by_record_and_only_the_bad_one_is_skipped() {
+    let session = cql().await;
+    let keyspace = meter_table(&session).await;
+    let topic = unique("meterttl");
+    produce::ensure_topic(&bootstrap(), &topic, 1)
+        .await
+        .expect("create topic");
+    let producer: rdkafka::producer::FutureProducer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap())
+        .set("linger.ms", "200")
+        .create()
+        .expect("producer");
+    // One meter (one partition key), produced as one Kafka batch: the 20 readings reach the
+    // sink together and go out as one CQL batch.
+    let id = "6d657465-7200-0000-0000-0000000077a1";
+    let bad = 13;
+    let payloads: Vec<String> = (0..20i64)
+        .map(|i| {
+            let ttl = if i == bad { 700_000_000 } else { 3_600 };
+            format!(
+                r#"{{"id":"{id}","timestamp":{},"P_1":1.0,"P_2":1.0,"P_3":1.0,"Q_1":1.0,"Q_2":1.0,"Q_3":1.0,"HARM":[1],"ttl":{ttl}}}"#,
+                1_612_891_980_000 + i * 1000
+            )
+        })
+        .collect();
+    let sends = payloads.iter().map(|payload| {
+        producer.send(
+            rdkafka::producer::FutureRecord::<str, str>::to(&topic).payload(payload),
+            Duration::from_secs(10),
+        )
+    });
+    for sent in futures::future::join_all(sends).await {
+        sent.map_err(|(e, _)| e).expect("send");
+    }
+
+    let mut config = meter_config(&topic, &keyspace);
+    let mapping = format!("topic.{topic}.{keyspace}.meter_data.mapping");
+    let with_ttl = format!("{}, __ttl=value.ttl", config[&mapping]);
+    config.insert(mapping, with_ttl);
+    config.insert("errors.tolerance".into(), "all".into());
+    let name = unique("ttl-sink");
+    let tasks = spawn_tasks(&name, &config, 1);
+    wait_for_commit(&format!("connect-{name}"), &topic, 1, 20, &tasks).await;
+    for t in tasks {
+        t.stop(Duration::from_secs(30)).await;
+    }
+    let table = format!("{keyspace}.meter_data");
+    assert_eq!(count(&session, &table).await, 19, "all but the bad record");
+    let bad_ts = 1_612_891_980_000 + bad * 1000;
+    assert!(
+        rows(
+            &session,
+            &format!("SELECT id FROM {table} WHERE id = {id} AND timestamp = {bad_ts}")
+        )
+        .await
+        .is_empty(),
+        "the record with the oversized TTL is skipped"
+    );
+}

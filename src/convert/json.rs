@@ -185,7 +185,8 @@ impl<'de> Visitor<'de> for SchemalessVisitor {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let mut fields: Vec<(Value, Value)> =
-            Vec::with_capacity(map.size_hint().unwrap_or(8).min(256));
+            // serde_json gives no size hint: room for a typical record's fields up front.
+            Vec::with_capacity(map.size_hint().unwrap_or(16).min(256));
         while let Some(key) = map.next_key::<String>()? {
             let SchemalessValue(value) = map.next_value()?;
             match fields

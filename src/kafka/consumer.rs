@@ -181,10 +181,18 @@ pub fn client_config(
     ours.set("auto.offset.reset", "earliest");
     ours.set("fetch.wait.max.ms", "100");
     // Bounded prefetch: memory must not grow with the backlog (librdkafka defaults to 100k
-    // messages and 64 MB per partition).
+    // messages and 64 MB per partition). librdkafka checks the queue limits only before it
+    // sends a fetch, so a task holds at most the queued messages plus one fetch response:
+    // fetch.max.bytes of (compressed) batches, decompressed, plus ~200 bytes per message.
+    // In the weather bench a 5 MB lz4 response was ~95k records, ~45 MB per task; 4 MiB keeps
+    // the responses large enough for the local broker, whose fetch cost grows with the
+    // backlog per request, not per byte.
     ours.set("queued.max.messages.kbytes", "16384");
     ours.set("queued.min.messages", "5000");
-    ours.set("fetch.max.bytes", "8388608");
+    ours.set("fetch.max.bytes", "4194304");
+    // Small queues drain in well under librdkafka's default 1 s backoff: check again sooner
+    // so the task does not wait on an empty queue.
+    ours.set("fetch.queue.backoff.ms", "100");
     if worker.distributed().is_some() {
         // Tasks of every worker share the connector's group: incremental rebalances move
         // only the partitions that change hands.

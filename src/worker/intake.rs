@@ -6,7 +6,7 @@ use crate::connector::Stage;
 use crate::convert::{ConvertError, Converter};
 use crate::record::{Header, Position, SinkRecord, Value};
 use bytes::Bytes;
-use rdkafka::message::{Headers, Message, OwnedMessage};
+use rdkafka::message::{Headers, Message};
 use std::sync::Arc;
 
 /// What converting a message gave.
@@ -18,7 +18,7 @@ pub enum Intake {
     Retry(ConvertError),
 }
 
-pub fn raw(msg: &OwnedMessage) -> RawRecord {
+pub fn raw(msg: &impl Message) -> RawRecord {
     RawRecord {
         key: msg.key().map(Bytes::copy_from_slice),
         value: msg.payload().map(Bytes::copy_from_slice),
@@ -34,7 +34,7 @@ pub fn raw(msg: &OwnedMessage) -> RawRecord {
     }
 }
 
-pub fn position(msg: &OwnedMessage) -> Position {
+pub fn position(msg: &impl Message) -> Position {
     Position {
         topic: msg.topic().to_string(),
         partition: msg.partition(),
@@ -42,8 +42,10 @@ pub fn position(msg: &OwnedMessage) -> Position {
     }
 }
 
+/// Converts a message as librdkafka hands it over (borrowed: its bytes are copied once, into
+/// the record's raw key and value).
 pub async fn convert(
-    msg: &OwnedMessage,
+    msg: &(impl Message + Sync),
     key_conv: &Arc<dyn Converter>,
     value_conv: &Arc<dyn Converter>,
 ) -> Intake {

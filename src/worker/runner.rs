@@ -15,7 +15,7 @@ use crate::metrics::TaskMetrics;
 use crate::record::{Position, SinkRecord};
 use futures::StreamExt;
 use rdkafka::consumer::Consumer;
-use rdkafka::message::OwnedMessage;
+use rdkafka::message::BorrowedMessage;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -274,10 +274,7 @@ impl Runner {
         let mut paused = false;
         let mut flush = tokio::time::interval(self.spec.worker.offset_flush_interval);
         flush.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let mut stream = consumer
-            .stream()
-            .map(|m| m.map(|m| m.detach()))
-            .ready_chunks(max_poll);
+        let mut stream = consumer.stream().ready_chunks(max_poll);
 
         let result = loop {
             let wants = *self.control.borrow_and_update();
@@ -363,7 +360,7 @@ impl Runner {
         sink: &mut dyn SinkTask,
         key_conv: &Arc<dyn Converter>,
         value_conv: &Arc<dyn Converter>,
-        chunk: Vec<Result<OwnedMessage, rdkafka::error::KafkaError>>,
+        chunk: Vec<Result<BorrowedMessage<'_>, rdkafka::error::KafkaError>>,
     ) -> Result<(), Exit> {
         self.metrics.records_polled.inc_by(chunk.len() as u64);
         let mut records = Vec::with_capacity(chunk.len());
@@ -376,7 +373,8 @@ impl Runner {
                     continue;
                 }
             };
-            let mut retry = Retry::new();
+            // Started at the first transient failure: reading the clock per record costs.
+            let mut retry: Option<Retry> = None;
             loop {
                 match intake::convert(&msg, key_conv, value_conv).await {
                     Intake::Record(r) => records.push(r),
@@ -403,7 +401,8 @@ impl Runner {
                             intake::position(&msg),
                             e.message
                         );
-                        self.wait_retry(&mut retry, problem).await?;
+                        let retry = retry.get_or_insert_with(Retry::new);
+                        self.wait_retry(retry, problem).await?;
                         continue;
                     }
                 }
@@ -516,9 +515,29 @@ impl Runner {
 
     fn ack<'a>(&mut self, positions: impl Iterator<Item = &'a Position>) {
         let mut acked = self.acked.lock().unwrap_or_else(|p| p.into_inner());
-        for p in positions {
+        let mut ack_one = |p: &Position| {
             let next = acked.entry((p.topic.clone(), p.partition)).or_insert(0);
             *next = (*next).max(p.offset + 1);
+        };
+        // Records come in runs from one partition: one map update per run, not per record.
+        let mut run: Option<&Position> = None;
+        for p in positions {
+            match run {
+                Some(r) if r.partition == p.partition && r.topic == p.topic => {
+                    if p.offset > r.offset {
+                        run = Some(p);
+                    }
+                }
+                _ => {
+                    if let Some(r) = run {
+                        ack_one(r);
+                    }
+                    run = Some(p);
+                }
+            }
+        }
+        if let Some(r) = run {
+            ack_one(r);
         }
     }
 }

@@ -259,3 +259,32 @@ pub fn shipped_config(file: &str, topic: &str, keyspace: &str) -> ConfigMap {
     out.insert("port".into(), cql_port());
     out
 }
+
+/// Waits until the group's committed offsets on `topic` add up to `expected` (every record
+/// written and acknowledged), failing early when a task fails.
+pub async fn wait_for_commit(
+    group: &str,
+    topic: &str,
+    partitions: i32,
+    expected: i64,
+    tasks: &[TaskHandle],
+) {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let committed = tokio::task::block_in_place(|| committed_total(group, topic, partitions));
+        if committed >= expected {
+            assert_eq!(committed, expected, "committed past the end of {topic}");
+            return;
+        }
+        for t in tasks {
+            let s = t.status();
+            assert_ne!(s.state, State::Failed, "task failed: {:?}", s.trace);
+        }
+        assert!(
+            Instant::now() < deadline,
+            "only {committed} of {expected} records committed on {topic}; task states: {:?}",
+            tasks.iter().map(|t| t.status()).collect::<Vec<_>>()
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}

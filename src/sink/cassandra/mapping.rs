@@ -25,21 +25,23 @@ pub enum Source {
     Now,
 }
 
+/// Writes `root` followed by `segs` as the mapping language spells them (`value.a[0]`).
+fn write_path(f: &mut impl fmt::Write, root: &str, segs: &[Segment]) -> fmt::Result {
+    f.write_str(root)?;
+    for s in segs {
+        match s {
+            Segment::Field(n) => write!(f, ".{n}")?,
+            Segment::Index(i) => write!(f, "[{i}]")?,
+        }
+    }
+    Ok(())
+}
+
 impl fmt::Display for Source {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let path = |f: &mut fmt::Formatter<'_>, root: &str, segs: &[Segment]| {
-            write!(f, "{root}")?;
-            for s in segs {
-                match s {
-                    Segment::Field(n) => write!(f, ".{n}")?,
-                    Segment::Index(i) => write!(f, "[{i}]")?,
-                }
-            }
-            Ok(())
-        };
         match self {
-            Source::Key(p) => path(f, "key", p),
-            Source::Value(p) => path(f, "value", p),
+            Source::Key(p) => write_path(f, "key", p),
+            Source::Value(p) => write_path(f, "value", p),
             Source::Header(h) => write!(f, "header.{h}"),
             Source::Now => write!(f, "now()"),
         }
@@ -150,8 +152,7 @@ impl Source {
             Source::Now => return Lookup::Found(NULL),
         };
         let mut current = root.unwrap_or(NULL);
-        let mut at = name.to_string();
-        for seg in segs {
+        for (depth, seg) in segs.iter().enumerate() {
             let next = match seg {
                 Segment::Field(f) => current.field(f),
                 Segment::Index(i) => match current {
@@ -162,15 +163,14 @@ impl Source {
             match next {
                 Some(v) => current = v,
                 None => {
+                    // The path is only spelled out for the error: lookups run per record.
+                    let mut at = String::new();
+                    let _ = write_path(&mut at, name, &segs[..depth]);
                     return Lookup::Missing {
                         at,
                         available: current.field_names(),
-                    }
+                    };
                 }
-            }
-            match seg {
-                Segment::Field(f) => at = format!("{at}.{f}"),
-                Segment::Index(i) => at = format!("{at}[{i}]"),
             }
         }
         Lookup::Found(current)
@@ -369,6 +369,63 @@ mod tests {
             .contains("mapped twice"));
         assert!(Mapping::parse("a value.x").is_err());
         assert!(Mapping::parse("  ").is_err());
+    }
+
+    #[test]
+    fn a_missing_field_names_the_path_that_was_found() {
+        use crate::record::{Position, SinkRecord};
+        let map = |entries: Vec<(&str, Value)>| {
+            Value::Map(
+                entries
+                    .into_iter()
+                    .map(|(k, v)| (Value::String(k.into()), v))
+                    .collect(),
+            )
+        };
+        // {"a": {"b": [1, {"c": 2}]}, "x": 1}
+        let value = map(vec![
+            (
+                "a",
+                map(vec![(
+                    "b",
+                    Value::Array(vec![Value::Int64(1), map(vec![("c", Value::Int64(2))])]),
+                )]),
+            ),
+            ("x", Value::Int64(1)),
+        ]);
+        let record = SinkRecord {
+            position: Position {
+                topic: "t".into(),
+                partition: 0,
+                offset: 0,
+            },
+            timestamp_ms: None,
+            key: None,
+            value: Some(value),
+            headers: Vec::new(),
+            raw_key: None,
+            raw_value: None,
+        };
+        let source = |text: &str| {
+            Mapping::parse(&format!("c={text}")).unwrap().entries[0]
+                .source
+                .clone()
+        };
+        assert_eq!(
+            source("value.a.b[1].c").lookup(&record),
+            Lookup::Found(&Value::Int64(2))
+        );
+        match source("value.a.b[1].d").lookup(&record) {
+            Lookup::Missing { at, available } => {
+                assert_eq!(at, "value.a.b[1]");
+                assert_eq!(available, vec!["c".to_string()]);
+            }
+            found => panic!("expected a missing field, got {found:?}"),
+        }
+        match source("value.y").lookup(&record) {
+            Lookup::Missing { at, .. } => assert_eq!(at, "value"),
+            found => panic!("expected a missing field, got {found:?}"),
+        }
     }
 
     proptest! {

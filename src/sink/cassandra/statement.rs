@@ -144,13 +144,18 @@ pub fn bind(
     let mut values = Vec::with_capacity(plan.columns.len() + 2);
     let mut only_pk_present = true;
     let tombstone = record.value.is_none();
+    const NULL: &Value = &Value::Null;
     for col in &plan.columns {
+        let now;
         let value = match &col.source {
-            Source::Now => now_value(&col.ty, now_micros),
+            Source::Now => {
+                now = now_value(&col.ty, now_micros);
+                &now
+            }
             source => match source.lookup(record) {
-                Lookup::Found(v) => v.clone(),
+                Lookup::Found(v) => v,
                 // A tombstone has no value fields: they count as null for deletes.
-                Lookup::Missing { .. } if tombstone && !col.primary_key => Value::Null,
+                Lookup::Missing { .. } if tombstone && !col.primary_key => NULL,
                 Lookup::Missing { at, available } => {
                     return Err(record_error(
                         record,
@@ -174,7 +179,7 @@ pub fn bind(
         if !col.primary_key && !value.is_null() {
             only_pk_present = false;
         }
-        let bytes = codec::encode(&value, &col.ty, codecs).map_err(|e| {
+        let bytes = codec::encode(value, &col.ty, codecs).map_err(|e| {
             record_error(
                 record,
                 table,

@@ -148,7 +148,15 @@ struct Stmt {
 }
 
 fn key_bytes(values: &[Bound], count: usize) -> Vec<u8> {
-    let mut out = Vec::new();
+    let len = values
+        .iter()
+        .take(count)
+        .map(|v| match v {
+            Bound::Some(b) => 4 + b.len(),
+            _ => 0,
+        })
+        .sum();
+    let mut out = Vec::with_capacity(len);
     for v in values.iter().take(count) {
         if let Bound::Some(b) = v {
             out.extend_from_slice(&(b.len() as u32).to_be_bytes());
@@ -227,12 +235,16 @@ impl SinkTask for CassandraSinkTask {
                 }
             }
         }
-        let max_batch = self.config.max_batch;
-        let timeout = self.config.query_timeout;
-        let session = &self.session;
-        let tables = &self.tables;
+        let ctx = WriteContext {
+            session: &self.session,
+            tables: &self.tables,
+            records,
+            now,
+            max_batch: self.config.max_batch,
+            timeout: self.config.query_timeout,
+        };
         let results: Vec<GroupResult> = futures::stream::iter(groups.into_values())
-            .map(|stmts| write_group(session, tables, stmts, max_batch, timeout))
+            .map(|stmts| write_group(&ctx, stmts))
             .buffer_unordered(self.config.max_concurrent_requests)
             .collect()
             .await;
@@ -255,28 +267,35 @@ impl SinkTask for CassandraSinkTask {
     }
 }
 
-/// Splits a group into batches (at most `max` statements, never two writes to one row) and
-/// writes them one after the other.
-async fn write_group(
-    session: &CqlSession,
-    tables: &[Arc<Table>],
-    stmts: Vec<Stmt>,
-    max: usize,
+/// What writing the groups of one put needs.
+struct WriteContext<'a> {
+    session: &'a CqlSession,
+    tables: &'a [Arc<Table>],
+    records: &'a [SinkRecord],
+    /// The put's `now()`, so a record bound again binds the same values.
+    now: i64,
+    max_batch: usize,
     timeout: std::time::Duration,
-) -> GroupResult {
+}
+
+/// Splits a group into batches (at most `max_batch` statements, never two writes to one row)
+/// and writes them one after the other.
+async fn write_group(ctx: &WriteContext<'_>, stmts: Vec<Stmt>) -> GroupResult {
     let mut failures = Vec::new();
     let mut batch: Vec<Stmt> = Vec::new();
-    let mut rows: Vec<Vec<u8>> = Vec::new();
-    let counter = stmts.first().is_some_and(|s| tables[s.table].plan.counter);
+    let counter = stmts
+        .first()
+        .is_some_and(|s| ctx.tables[s.table].plan.counter);
     let mut pending = stmts.into_iter().peekable();
     while let Some(stmt) = pending.next() {
-        rows.push(stmt.row.clone());
         batch.push(stmt);
-        let full = batch.len() >= max
+        let full = batch.len() >= ctx.max_batch
             || counter
-            || pending.peek().is_none_or(|next| rows.contains(&next.row));
+            || pending
+                .peek()
+                .is_none_or(|next| batch.iter().any(|s| s.row == next.row));
         if full {
-            match write_batch(session, tables, &batch, timeout).await {
+            match write_batch(ctx, &mut batch).await {
                 Ok(()) => {}
                 Err(e) if e.retriable => return GroupResult::Transient(e),
                 Err(e) if batch.len() == 1 => failures.push(RecordFailure {
@@ -284,10 +303,21 @@ async fn write_group(
                     error: e,
                 }),
                 Err(_) => {
-                    // Find which records Cassandra rejects: write them one by one.
-                    for one in batch.iter() {
-                        match write_batch(session, tables, std::slice::from_ref(one), timeout).await
-                        {
+                    // Find which records Cassandra rejects: write them one by one. The batch
+                    // took their values, so each is bound again (same record, same now()).
+                    for one in batch.iter_mut() {
+                        let table = &ctx.tables[one.table];
+                        let record = &ctx.records[one.record];
+                        let rebound =
+                            bind(record, &table.config, &table.plan, &table.codecs, ctx.now);
+                        let written = match rebound {
+                            Ok(write) => {
+                                one.write = write;
+                                write_batch(ctx, std::slice::from_mut(one)).await
+                            }
+                            Err(message) => Err(SinkError::permanent("DataException", message)),
+                        };
+                        match written {
                             Ok(()) => {}
                             Err(e) if e.retriable => return GroupResult::Transient(e),
                             Err(e) => failures.push(RecordFailure {
@@ -299,39 +329,35 @@ async fn write_group(
                 }
             }
             batch.clear();
-            rows.clear();
         }
     }
     GroupResult::Done(failures)
 }
 
-async fn write_batch(
-    session: &CqlSession,
-    tables: &[Arc<Table>],
-    batch: &[Stmt],
-    timeout: std::time::Duration,
-) -> Result<(), SinkError> {
+/// Writes `batch` (a single statement alone, else an UNLOGGED batch). The statements' bound
+/// values move into the request: they are spent afterwards, whatever the outcome.
+async fn write_batch(ctx: &WriteContext<'_>, batch: &mut [Stmt]) -> Result<(), SinkError> {
+    let tables = ctx.tables;
     let table = &tables[batch[0].table];
-    let what = format!("writing to {}", table.config.name());
-    let statement = |s: &Stmt| -> (&PreparedQuery, QueryValues) {
+    let statement = |s: &mut Stmt| -> (&PreparedQuery, QueryValues) {
         let t = &tables[s.table];
-        match &s.write {
-            Write::Upsert(v) => (&t.insert, QueryValues::SimpleValues(v.clone())),
+        match &mut s.write {
+            Write::Upsert(v) => (&t.insert, QueryValues::SimpleValues(std::mem::take(v))),
             Write::Delete(v) => (
                 t.delete.as_ref().unwrap_or(&t.insert),
-                QueryValues::SimpleValues(v.clone()),
+                QueryValues::SimpleValues(std::mem::take(v)),
             ),
         }
     };
     let request = async {
-        if batch.len() == 1 {
-            let (prepared, values) = statement(&batch[0]);
+        if let [single] = batch {
+            let (prepared, values) = statement(single);
             let params = StatementParamsBuilder::new()
                 .with_consistency(table.consistency)
                 .with_values(values)
                 .idempotent(!table.plan.counter)
                 .build();
-            session
+            ctx.session
                 .exec_with_params(prepared, &params)
                 .await
                 .map(|_| ())
@@ -339,20 +365,24 @@ async fn write_batch(
             let mut builder = BatchQueryBuilder::new()
                 .with_batch_type(BatchType::Unlogged)
                 .with_consistency(table.consistency);
-            for s in batch {
+            for s in batch.iter_mut() {
                 let (prepared, values) = statement(s);
                 builder = builder.add_query_prepared(prepared, values);
             }
             let query = builder.build()?;
-            session.batch(query).await.map(|_| ())
+            ctx.session.batch(query).await.map(|_| ())
         }
     };
+    let timeout = ctx.timeout;
     match tokio::time::timeout(timeout, request).await {
         Ok(Ok(())) => Ok(()),
-        Ok(Err(e)) => Err(classify(&e, &what)),
+        Ok(Err(e)) => Err(classify(&e, &format!("writing to {}", table.config.name()))),
         Err(_) => Err(SinkError::transient(
             "DriverTimeoutException",
-            format!("{what}: no answer within queryExecutionTimeout ({timeout:?})"),
+            format!(
+                "writing to {}: no answer within queryExecutionTimeout ({timeout:?})",
+                table.config.name()
+            ),
         )),
     }
 }
