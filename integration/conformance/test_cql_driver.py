@@ -144,6 +144,20 @@ def test_batch_prepared_and_simple(session, ks):
     assert sorted((r.k, r.v) for r in rows) == [(10, "v10"), (19, "v19"), (20, "v20"), (21, "x"), (22, "y")]
 
 
+def test_a_batch_with_a_rejected_statement_applies_nothing(session, ks):
+    """Cassandra validates a whole batch before applying any of it."""
+    p = session.prepare(f"INSERT INTO {ks}.kv (k, v) VALUES (?, ?)")
+    b = BatchStatement(batch_type=BatchType.UNLOGGED)
+    b.add(p, (70, "kept?"))
+    b.add(p, (None, "null partition key"))
+    with pytest.raises(InvalidRequest):
+        session.execute(b)
+    with pytest.raises(InvalidRequest):
+        session.execute(f"BEGIN UNLOGGED BATCH INSERT INTO {ks}.kv (k, v) VALUES (71, 'kept?'); "
+                        f"INSERT INTO {ks}.kv (k, nosuch) VALUES (72, 'x'); APPLY BATCH")
+    assert list(session.execute(f"SELECT k FROM {ks}.kv WHERE k IN (70, 71, 72)")) == []
+
+
 def test_older_timestamp_does_not_overwrite(session, ks):
     session.execute(f"INSERT INTO {ks}.kv (k, v) VALUES (100, 'new') USING TIMESTAMP 2000")
     session.execute(f"INSERT INTO {ks}.kv (k, v) VALUES (100, 'old') USING TIMESTAMP 1000")

@@ -407,12 +407,16 @@ pub fn handle(
                 stmts.push((st, ks, values));
             }
             engine.stats.writes.fetch_add(1, Ordering::Relaxed);
-            for (st, ks, values) in &stmts {
-                let binds = Binds {
-                    values,
-                    names: None,
-                };
-                write::write(engine, st, ks.as_deref(), &binds, Some(ts), None)?;
+            // Every statement is checked before any is applied: Cassandra rejects a batch
+            // with a bad statement as a whole.
+            for phase in [write::Phase::Check, write::Phase::Apply] {
+                for (st, ks, values) in &stmts {
+                    let binds = Binds {
+                        values,
+                        names: None,
+                    };
+                    write::write(engine, st, ks.as_deref(), &binds, Some(ts), phase)?;
+                }
             }
             Ok(QueryResult::Void)
         }

@@ -4,6 +4,7 @@ pub mod conditions;
 pub mod prepare;
 pub mod select;
 pub mod write;
+use write::Phase;
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
@@ -125,15 +126,17 @@ impl Engine {
             Statement::Select(s) => select::select(self, s, ks, binds, opts),
             Statement::Insert { .. } | Statement::Update { .. } | Statement::Delete { .. } => {
                 self.stats.writes.fetch_add(1, Ordering::Relaxed);
-                write::write(self, st, ks, binds, opts.default_timestamp, None)
+                write::write(self, st, ks, binds, opts.default_timestamp, Phase::Apply)
             }
             Statement::Batch {
                 using, statements, ..
             } => {
                 self.stats.writes.fetch_add(1, Ordering::Relaxed);
                 let ts = write::batch_timestamp(using, binds, opts.default_timestamp)?;
-                for s in statements {
-                    write::write(self, s, ks, binds, Some(ts), None)?;
+                for phase in [Phase::Check, Phase::Apply] {
+                    for s in statements {
+                        write::write(self, s, ks, binds, Some(ts), phase)?;
+                    }
                 }
                 Ok(QueryResult::Void)
             }

@@ -171,14 +171,23 @@ pub fn column<'a>(schema: &'a TableSchema, name: &str) -> Result<(usize, &'a Col
     })
 }
 
-/// Executes one INSERT/UPDATE/DELETE; `default_ts` is the batch's or request's timestamp.
+/// Whether a write is applied or only checked. A batch checks every statement before it
+/// applies any, so a statement Cassandra rejects leaves the whole batch unapplied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    Check,
+    Apply,
+}
+
+/// Executes (or with [`Phase::Check`], validates) one INSERT/UPDATE/DELETE; `default_ts` is
+/// the batch's or request's timestamp.
 pub fn write(
     engine: &Engine,
     st: &Statement,
     ks: Option<&str>,
     binds: &Binds,
     default_ts: Option<i64>,
-    _reserved: Option<()>,
+    phase: Phase,
 ) -> Result<QueryResult> {
     let table_ref = match st {
         Statement::Insert { table, .. }
@@ -236,6 +245,9 @@ pub fn write(
             let (Some(pk), Some(ck)) = (pks.into_iter().next(), cks.into_iter().next()) else {
                 return invalid("Invalid primary key");
             };
+            if phase == Phase::Check {
+                return Ok(QueryResult::Void);
+            }
             let mut data = table.data.write().unwrap_or_else(|e| e.into_inner());
             if *if_not_exists {
                 if let Some(ex) = existing_row(schema, &data, &pk, &ck) {
@@ -300,6 +312,9 @@ pub fn write(
             } else {
                 full_keys(schema, &schema.ck, wheres, binds, "clustering keys")?
             };
+            if phase == Phase::Check {
+                return Ok(QueryResult::Void);
+            }
             let mut data = table.data.write().unwrap_or_else(|e| e.into_inner());
             if let Some(res) = check_condition(schema, &data, condition, &pks, &cks, binds)? {
                 return Ok(res);
@@ -347,6 +362,9 @@ pub fn write(
                     ));
                 }
                 cols.push((ci as u16, col.kind));
+            }
+            if phase == Phase::Check {
+                return Ok(QueryResult::Void);
             }
             let mut data = table.data.write().unwrap_or_else(|e| e.into_inner());
             let cks = if full_ck {
