@@ -169,11 +169,22 @@ pub fn committed_total(group: &str, topic: &str, partitions: i32) -> i64 {
 }
 
 pub async fn wait_for_rows(session: &Cql, table: &str, expected: i64, tasks: &[TaskHandle]) {
+    let what = format!("rows in {table}");
+    wait_for_total(&what, expected, tasks, || count(session, table)).await;
+}
+
+/// Polls `total` until it reaches `expected` (asserting it never passes it), failing early
+/// when a task fails and after 120 s.
+async fn wait_for_total<F, Fut>(what: &str, expected: i64, tasks: &[TaskHandle], mut total: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = i64>,
+{
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
-        let n = count(session, table).await;
+        let n = total().await;
         if n >= expected {
-            assert_eq!(n, expected, "more rows than records in {table}");
+            assert_eq!(n, expected, "more {what} than records");
             return;
         }
         for t in tasks {
@@ -182,7 +193,7 @@ pub async fn wait_for_rows(session: &Cql, table: &str, expected: i64, tasks: &[T
         }
         assert!(
             Instant::now() < deadline,
-            "only {n} of {expected} rows arrived in {table}; task states: {:?}",
+            "only {n} of {expected} {what}; task states: {:?}",
             tasks.iter().map(|t| t.status()).collect::<Vec<_>>()
         );
         tokio::time::sleep(Duration::from_millis(300)).await;
@@ -269,22 +280,8 @@ pub async fn wait_for_commit(
     expected: i64,
     tasks: &[TaskHandle],
 ) {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let committed = tokio::task::block_in_place(|| committed_total(group, topic, partitions));
-        if committed >= expected {
-            assert_eq!(committed, expected, "committed past the end of {topic}");
-            return;
-        }
-        for t in tasks {
-            let s = t.status();
-            assert_ne!(s.state, State::Failed, "task failed: {:?}", s.trace);
-        }
-        assert!(
-            Instant::now() < deadline,
-            "only {committed} of {expected} records committed on {topic}; task states: {:?}",
-            tasks.iter().map(|t| t.status()).collect::<Vec<_>>()
-        );
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    }
+    let what = format!("records committed on {topic}");
+    let committed =
+        || async { tokio::task::block_in_place(|| committed_total(group, topic, partitions)) };
+    wait_for_total(&what, expected, tasks, committed).await;
 }

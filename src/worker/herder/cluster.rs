@@ -9,8 +9,8 @@
 //! views of the membership converge) still never consume one partition twice.
 
 use super::{Connector, Herder, Result};
+use crate::store::Distributed;
 use crate::store::{Cluster, StoreError, StoreEvent, TaskSnapshot, TaskStatus};
-use crate::worker::config::WorkerConfig;
 use crate::worker::status::TaskState;
 use crate::worker::task::State;
 use std::collections::BTreeMap;
@@ -48,22 +48,14 @@ fn owner<'a>(members: &'a [String], connector: &str, task: u32) -> Option<&'a st
 }
 
 impl Membership {
-    pub(super) fn new(cluster: Arc<dyn Cluster>, worker: &WorkerConfig) -> Self {
-        let d = worker.distributed();
-        let (heartbeat, session, sync_timeout) = d
-            .map(|d| (d.heartbeat, d.session, d.sync_timeout))
-            .unwrap_or((
-                Duration::from_secs(3),
-                Duration::from_secs(10),
-                Duration::from_secs(3),
-            ));
-        let members = cluster.live_workers(session);
+    pub(super) fn new(cluster: Arc<dyn Cluster>, settings: &Distributed) -> Self {
+        let members = cluster.live_workers(settings.session);
         Self {
             cluster,
             members: Mutex::new(members),
-            heartbeat,
-            session,
-            sync_timeout,
+            heartbeat: settings.heartbeat,
+            session: settings.session,
+            sync_timeout: settings.sync_timeout,
         }
     }
 

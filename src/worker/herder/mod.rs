@@ -111,7 +111,10 @@ impl Herder {
             worker.kafka_client(Role::Consumer),
             worker.kafka_client(Role::Admin),
         );
-        let cluster = cluster.map(|c| cluster::Membership::new(c, &worker));
+        // Distributed settings exist whenever a cluster is given (both come from the same keys).
+        let cluster = cluster
+            .zip(worker.distributed())
+            .map(|(c, d)| cluster::Membership::new(c, &d));
         Arc::new(Self {
             worker,
             store,
