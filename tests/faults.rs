@@ -3,7 +3,7 @@
 //! committed offsets of group `connect-<name>` are checked record by record afterwards.
 //!
 //! Faults only ever hit servers the test owns: an in-process cqlmem on ephemeral ports (its
-//! admin fault controls) and, for the broker restart, a private tansu. Kafka otherwise comes
+//! admin fault controls) and, for the broker restart, a private Apache Kafka. Kafka otherwise comes
 //! from KAFKA_BOOTSTRAP (default 127.0.0.1:9092). With `CASSINK_EXTERNAL_CASSANDRA=1` the
 //! tables live in the Cassandra named by CASSANDRA_CONTACT_POINTS / CASSANDRA_PORT and the
 //! scenarios that need cqlmem fault controls skip themselves.
@@ -414,7 +414,7 @@ async fn cql_connections_dropped_and_refused_for_30s_are_retried_without_loss() 
     .await;
 }
 
-/// Scenario 3: the broker (a private tansu; sqlite keeps its data) goes down mid-stream for a
+/// Scenario 3: the broker (a private Apache Kafka; its log dirs stay) goes down mid-stream for a
 /// few seconds and comes back on the same port. The worker reconnects by itself and every
 /// record lands; the group commits every offset of the topic.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -423,8 +423,8 @@ async fn broker_restart_mid_stream_loses_nothing() {
     const RATE: u64 = 1_000;
     const PARTITIONS: i32 = 3;
     const DOWN: Duration = Duration::from_secs(5);
-    let mut tansu = Tansu::start().await;
-    let kafka = tansu.bootstrap.clone();
+    let mut broker = Kafka::start().await;
+    let kafka = broker.bootstrap.clone();
     let cql = Cassandra::for_test().await;
     let session = cql.session().await;
     let ks = cql.meter_table(&session, "flt_broker").await;
@@ -451,7 +451,7 @@ async fn broker_restart_mid_stream_loses_nothing() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 
-    let stop_took = tansu.stop();
+    let stop_took = broker.stop();
     let rows_at_stop = counter.count().await;
     let mut traces = HashSet::new();
     let down = Instant::now();
@@ -465,7 +465,7 @@ async fn broker_restart_mid_stream_loses_nothing() {
         }
     }
     let rows_while_down = counter.count().await;
-    tansu.start_again().await;
+    broker.start_again().await;
     let up = Instant::now();
     let resumed = loop {
         if counter.count().await > rows_while_down {

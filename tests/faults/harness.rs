@@ -1,5 +1,5 @@
 //! The machinery of the fault tests: an in-process cqlmem whose fault controls only this test
-//! touches, a private tansu broker that can be stopped and started again, a `cassink worker`
+//! touches, a private Apache Kafka broker that can be stopped and started again, a `cassink worker`
 //! child process that can be killed, and independent readers for rows (cdrs-tokio) and
 //! committed offsets (rdkafka).
 //!
@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 /// Number of meters the meter workload cycles through (see `produce::record`).
 pub const METERS: u64 = 50;
 
-pub use crate::common::tansu::Tansu;
+pub use crate::common::kafka::Kafka;
 pub use crate::common::{bootstrap, free_port};
 
 /// A name no other test (or test run) uses; CQL-safe (lowercase, digits, underscores).
