@@ -8,10 +8,13 @@
 #   integration/stack.sh fetch|up|down|status|schema
 #
 # Idempotent. Logs, pids, configs and data live under $STACK_DIR (default integration/.stack);
-# `down` keeps the logs (copied to target/stack-logs) and removes the data, so every `up`
-# starts empty. Components listed in STACK_SKIP (comma-separated: kafka,cassandra,registry)
+# `down` keeps the logs (copied to $STACK_LOGS_DIR, default target/stack-logs) and removes
+# the data, so every `up` starts empty. Components listed in STACK_SKIP (comma-separated: kafka,cassandra,registry)
 # are not started: use it when KAFKA_BOOTSTRAP / CASSANDRA_CONTACT_POINTS / SCHEMA_REGISTRY_URL
 # point at real services. Heaps: STACK_KAFKA_HEAP, STACK_CASSANDRA_HEAP, STACK_REGISTRY_HEAP.
+# A second Cassandra beside the first (as tests/common/cassandra.rs starts one): its own
+# STACK_DIR, CASSANDRA_PORT, STACK_CASSANDRA_STORAGE_PORT, and STACK_CASSANDRA_AUTHENTICATOR
+# (PasswordAuthenticator; CASSANDRA_USERNAME / CASSANDRA_PASSWORD for the readiness probe).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
@@ -114,7 +117,7 @@ start_kafka() {
   if [ ! -f "$data/meta.properties" ]; then
     # A KRaft cluster id is 16 random bytes in URL-safe base64 without padding.
     local cluster_id; cluster_id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
-    "$JAVA" "${jvm[@]}" kafka.tools.StorageTool format --standalone -t "$cluster_id" \
+    "$JAVA" "${jvm[@]}" kafka.tools.StorageTool format --standalone --cluster-id="$cluster_id" \
       -c "$conf/server.properties" >>"$STACK_DIR/logs/kafka.log" 2>&1 \
       || { tail -n 20 "$STACK_DIR/logs/kafka.log" >&2; die "formatting Kafka's storage failed"; }
   fi
@@ -166,8 +169,9 @@ up() {
 down() {
   local c
   for c in registry kafka cassandra; do stop "$c"; done
-  mkdir -p "$REPO_DIR/target/stack-logs"
-  cp "$STACK_DIR"/logs/*.log "$REPO_DIR/target/stack-logs/" 2>/dev/null || true
+  local keep="${STACK_LOGS_DIR:-$REPO_DIR/target/stack-logs}"
+  mkdir -p "$keep"
+  cp "$STACK_DIR"/logs/*.log "$keep/" 2>/dev/null || true
   rm -rf "$STACK_DIR/data" "$STACK_DIR/logs"
 }
 
@@ -179,7 +183,8 @@ status() {
     IFS='|' read -r name endpoint <<<"$entry"
     local label="" state
     skipped "$name" && label=" (external)"
-    if "${name}_healthy" >/dev/null 2>&1; then state="serving$label"; else state="down$label"; rc=1; fi
+    if "${name}_healthy" >/dev/null 2>&1; then state="serving$label"
+    else state="down$label"; skipped "$name" || rc=1; fi
     printf '%-10s %-34s %s\n' "$name" "$endpoint" "$state"
   done
   echo "export KAFKA_BOOTSTRAP=$KAFKA_BOOTSTRAP CASSANDRA_CONTACT_POINTS=$CASSANDRA_CONTACT_POINTS CASSANDRA_PORT=$CASSANDRA_PORT SCHEMA_REGISTRY_URL=$SCHEMA_REGISTRY_URL"

@@ -158,7 +158,13 @@ impl Kafka {
         };
         let mut format = kafka.java_command("kafka.tools.StorageTool");
         format
-            .args(["format", "--standalone", "-t", &cluster_id, "-c"])
+            // `=`: an id may start with '-', which would read as an option.
+            .args([
+                "format",
+                "--standalone",
+                &format!("--cluster-id={cluster_id}"),
+                "-c",
+            ])
             .arg(&config);
         for (name, password, mechanism) in &options.scram_users {
             format

@@ -1,10 +1,12 @@
 //! Shared setup for tests that drive a real `cassink worker` process over HTTP.
 #![allow(dead_code)]
 
+pub mod cassandra;
 pub mod kafka;
 pub mod pki;
 pub mod sink;
 pub mod stores;
+pub mod tcp_proxy;
 pub mod tls_front;
 
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
