@@ -103,8 +103,7 @@ ticks1=$(cpu_ticks)
 rss_kb=$(awk '/VmHWM/ {print $2}' "/proc/$worker/status")
 rows=$("$VENV/bin/cqlsh" "$CASSANDRA_CONTACT_POINTS" "$CASSANDRA_PORT" -e "SELECT count(*) FROM kafkapipeline.weatherreport" | awk '$1 ~ /^[0-9]+$/ {print $1; exit}')
 "$VENV/bin/cqlsh" "$CASSANDRA_CONTACT_POINTS" "$CASSANDRA_PORT" -e "TRUNCATE kafkapipeline.weatherreport" >&2
-# The topic goes too, so repeated runs do not fill the local broker's store (tansu's sqlite
-# file grew ~0.5 GB per million records: 13 GB after some 25 runs).
+# The topic goes too, so repeated runs do not fill the broker's log dirs.
 kill -TERM "$worker" 2>/dev/null || true
 wait "$worker" 2>/dev/null || true
 "$VENV/bin/python" - "$KAFKA_BOOTSTRAP" "$topic" <<'PY' >&2 || log "could not delete topic $topic"

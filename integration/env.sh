@@ -5,32 +5,27 @@ INTEGRATION_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_DIR="$(cd "$INTEGRATION_DIR/.." && pwd)"
 CASSINK_CACHE="${CASSINK_CACHE:-$HOME/.cache/cassink}"
 STACK_DIR="${STACK_DIR:-$INTEGRATION_DIR/.stack}"
-TANSU_VERSION="0.6.0"
-TANSU_BIN="${TANSU_BIN:-$CASSINK_CACHE/tansu-$TANSU_VERSION/bin/tansu}"
+# The jars of the stack's servers (Kafka, Cassandra, Apicurio Registry), resolved by Maven.
+export STACK_JARS="${STACK_JARS:-$CASSINK_CACHE/stack}"
 VENV="${CASSINK_VENV:-$CASSINK_CACHE/venv}"
-STACK_PROFILE="${STACK_PROFILE:-release}"
-STACK_BIN_DIR="${CARGO_TARGET_DIR:-$REPO_DIR/target}/$STACK_PROFILE"
 
 # Services the caller already points at are used as they are (not started locally); decided
 # once, by the first script, before the defaults below fill the variables in.
 if [ -z "${STACK_SKIP+x}" ]; then
   skip=()
   [ -n "${KAFKA_BOOTSTRAP:-}" ] && skip+=(kafka)
-  [ -n "${CASSANDRA_CONTACT_POINTS:-}" ] && skip+=(cql)
+  [ -n "${CASSANDRA_CONTACT_POINTS:-}" ] && skip+=(cassandra)
   [ -n "${SCHEMA_REGISTRY_URL:-}" ] && skip+=(registry)
   STACK_SKIP="$(IFS=,; echo "${skip[*]:-}")"
 fi
 export STACK_SKIP
-# Tests that need cqlmem's fault controls skip themselves against a real Cassandra.
-[[ ",$STACK_SKIP," == *",cql,"* ]] && export CASSINK_EXTERNAL_CASSANDRA=1
 
 # Where the local stack listens (STACK_*: to run a second local stack beside a first one).
 # The public variables, when set by the caller, name real services that replace local ones.
 export KAFKA_BOOTSTRAP="${KAFKA_BOOTSTRAP:-${STACK_KAFKA:-127.0.0.1:9092}}"
 export CASSANDRA_CONTACT_POINTS="${CASSANDRA_CONTACT_POINTS:-127.0.0.1}"
 export CASSANDRA_PORT="${CASSANDRA_PORT:-${STACK_CQL_PORT:-9042}}"
-export CQLMEM_ADMIN_URL="${CQLMEM_ADMIN_URL:-${STACK_CQL_ADMIN:-http://127.0.0.1:9044}}"
-export SCHEMA_REGISTRY_URL="${SCHEMA_REGISTRY_URL:-${STACK_REGISTRY:-http://127.0.0.1:8081}}"
+export SCHEMA_REGISTRY_URL="${SCHEMA_REGISTRY_URL:-${STACK_REGISTRY:-http://127.0.0.1:8081/apis/ccompat/v7}}"
 
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "error: $*"; exit 1; }

@@ -15,13 +15,10 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
 
-# The Kafka-protocol broker (no Kafka JVM can run here). The build is the long pole of a
-# fresh machine (12-25 min on 2 cores), so it goes to a cache dir and is reused.
-if [ ! -x "$TANSU_BIN" ]; then
-  log "building tansu $TANSU_VERSION into $(dirname "$(dirname "$TANSU_BIN")") (one-off, 12-25 min)"
-  cargo install tansu --version "$TANSU_VERSION" --locked --features dynostore,libsql \
-    --root "$(dirname "$(dirname "$TANSU_BIN")")" --quiet
-fi
+# The servers of the local stack are JVM processes: Java 17 and Maven must be on the machine
+# (Apicurio Registry also wants a Java 21+ under /usr/lib/jvm, or REGISTRY_JAVA).
+command -v java >/dev/null || die "Java 17 is needed for the local stack (Kafka, Cassandra)"
+command -v mvn >/dev/null || die "Maven is needed to resolve the local stack's jars"
 
 # Independent real clients for conformance tests: python cassandra-driver, cqlsh, confluent-kafka.
 stamp="$VENV/.requirements.sha"
@@ -36,4 +33,7 @@ fi
 # config`; optional: the check skips that step without it.
 PYTHON="$VENV/bin/python" "$INTEGRATION_DIR/compose/get-compose.sh" >/dev/null 2>&1 || log "no compose CLI (the compose check skips 'docker compose config')"
 
-log "install: ok (tansu: $TANSU_BIN, venv: $VENV)"
+# The servers' jars, from Maven Central into $STACK_JARS (once per pom.xml version).
+"$INTEGRATION_DIR/stack.sh" fetch
+
+log "install: ok (stack jars: $STACK_JARS, venv: $VENV)"

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The main job on one machine: the worker with the three reference connectors (tweets,
 # weather, meter), fed by the sample producers. Without KAFKA_BOOTSTRAP /
-# CASSANDRA_CONTACT_POINTS / SCHEMA_REGISTRY_URL it runs on the local stack (tansu broker,
-# in-memory CQL server, registry), which it installs and starts first.
+# CASSANDRA_CONTACT_POINTS / SCHEMA_REGISTRY_URL it runs on the local stack (Apache Kafka,
+# Apache Cassandra, Apicurio Registry as JVM processes), which it installs and starts first.
 #
 #   integration/run.sh                 # produce 10k records per pipeline, then keep running
 #   RECORDS=1000 RATE=200 integration/run.sh

@@ -99,7 +99,7 @@ enum Command {
             long,
             alias = "schema-registry-url",
             env = "SCHEMA_REGISTRY_URL",
-            default_value = "http://127.0.0.1:8081"
+            default_value = "http://127.0.0.1:8081/apis/ccompat/v7"
         )]
         schema_registry: String,
     },

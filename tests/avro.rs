@@ -24,7 +24,8 @@ use std::io::Write;
 use std::time::{Duration, Instant};
 
 fn registry() -> String {
-    std::env::var("SCHEMA_REGISTRY_URL").unwrap_or_else(|_| "http://127.0.0.1:8081".into())
+    std::env::var("SCHEMA_REGISTRY_URL")
+        .unwrap_or_else(|_| "http://127.0.0.1:8081/apis/ccompat/v7".into())
 }
 
 fn venv_python() -> std::path::PathBuf {
@@ -269,7 +270,9 @@ async fn weather_from_the_python_confluent_serializer_lands() {
             "--registry",
             &registry(),
         ])
-        .args(["--topic", &topic, "--schema", schema, "--header-ids"])
+        // Schema ids in the payload prefix, the serializer's default. (Apicurio's ccompat API
+        // returns no schema GUIDs, so GUID headers are covered by src/convert/avro's tests.)
+        .args(["--topic", &topic, "--schema", schema])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())

@@ -2,11 +2,12 @@
 //! and starved of Cassandra and Kafka while it ingests meter readings, and the tables and the
 //! committed offsets of group `connect-<name>` are checked record by record afterwards.
 //!
-//! Faults only ever hit servers the test owns: an in-process cqlmem on ephemeral ports (its
-//! admin fault controls) and, for the broker restart, a private tansu. Kafka otherwise comes
-//! from KAFKA_BOOTSTRAP (default 127.0.0.1:9092). With `CASSINK_EXTERNAL_CASSANDRA=1` the
-//! tables live in the Cassandra named by CASSANDRA_CONTACT_POINTS / CASSANDRA_PORT and the
-//! scenarios that need cqlmem fault controls skip themselves.
+//! The servers are the real ones (the local stack, or KAFKA_BOOTSTRAP and
+//! CASSANDRA_CONTACT_POINTS / CASSANDRA_PORT), and faults only ever hit what the test owns: a
+//! TCP proxy between the worker and Cassandra (connections reset and refused, or stalled), the
+//! test's own keyspace (a replication factor no quorum can meet: Unavailable), a private Apache
+//! Kafka for the broker restart, and an in-process cqlmem for the one fault a single real node
+//! cannot be made to answer on demand, WriteTimeout.
 //!
 //! Each scenario prints one JSON line of figures (`cargo test --test faults -- --nocapture`).
 //! `CASSINK_FAULTS_SEED` replays the random kill points of a run; `CASSINK_FAULTS_WORKER_LOG`
@@ -76,7 +77,7 @@ async fn sigkill_ten_times_during_ingest_loses_nothing() {
     const PARTITIONS: i32 = 6;
     const KILLS: usize = 10;
     /// Slow enough that the kills all land while records are still arriving.
-    const RATE: u64 = 4_000;
+    const RATE: u64 = 2_500;
     const DATA_SEED: u64 = 6;
     let kill_seed = seed();
     let kafka = bootstrap();
@@ -194,17 +195,23 @@ async fn sigkill_ten_times_during_ingest_loses_nothing() {
     );
 }
 
-/// Scenarios 2a/2b: the CQL server fails writes (or drops and refuses connections) for
-/// `phases` while records keep arriving. Tasks stay RUNNING with a trace naming the retry,
-/// recover on their own once the fault clears (same process, no task restart), nothing goes to
-/// the dead-letter queue although `errors.tolerance=all`, and every record lands.
-/// `named` are the error kinds the traces must name during the outage (the server's own error,
-/// not a driver paraphrase).
-async fn cql_outage(test: &str, phases: &[(&str, Duration)], named: &[&str]) {
-    if external_cassandra() {
-        println!("{test}: skipped: CASSINK_EXTERNAL_CASSANDRA=1 (no cqlmem fault controls)");
-        return;
-    }
+/// One phase of a Cassandra outage, as the worker sees it.
+#[derive(Debug, Clone, Copy)]
+enum Outage {
+    /// Real Cassandra: the keyspace's replication factor leaves no quorum alive.
+    Unavailable,
+    /// Real Cassandra behind the test's proxy: connections reset and refused, or stalled.
+    Network(ProxyMode),
+    /// cqlmem answers every write with WriteTimeout.
+    WriteTimeout,
+}
+
+/// Scenarios 2a-2d: Cassandra fails writes (or its connections fail) for `phases` while
+/// records keep arriving. Tasks stay RUNNING with a trace naming the retry, recover on their
+/// own once the fault clears (same process, no task restart), nothing goes to the dead-letter
+/// queue although `errors.tolerance=all`, and every record lands. `named` are the error kinds
+/// the traces must name during the outage (the server's own error, not a driver paraphrase).
+async fn cql_outage(test: &str, phases: &[(Outage, Duration)], named: &[&str]) {
     const PARTITIONS: i32 = 2;
     const TASKS: usize = 2;
     const RATE: u64 = 200;
@@ -217,10 +224,16 @@ async fn cql_outage(test: &str, phases: &[(&str, Duration)], named: &[&str]) {
     // Records keep coming before, during and after the outage.
     let records = RATE * (LEAD + outage + LEAD).as_secs();
     let kafka = bootstrap();
-    let cql = Cassandra::cqlmem().await;
+    let on_cqlmem = phases
+        .iter()
+        .any(|(o, _)| matches!(o, Outage::WriteTimeout));
+    let cql = if on_cqlmem {
+        Cassandra::cqlmem().await
+    } else {
+        Cassandra::behind_proxy().await
+    };
     let session = cql.session().await;
     let ks = cql.meter_table(&session, "flt_cql").await;
-    drop(session);
     let table = format!("{ks}.meter_data");
     let topic = unique("flt-cql");
     let dlq = format!("{topic}-dlq");
@@ -232,6 +245,7 @@ async fn cql_outage(test: &str, phases: &[(&str, Duration)], named: &[&str]) {
     let pid = worker.pid();
     let name = unique("cqlout");
     let group = format!("connect-{name}");
+    let quorum = format!("topic.{topic}.{ks}.meter_data.consistencyLevel");
     let config = meter_connector(
         &topic,
         &ks,
@@ -241,6 +255,9 @@ async fn cql_outage(test: &str, phases: &[(&str, Duration)], named: &[&str]) {
             ("errors.tolerance", "all"),
             ("errors.deadletterqueue.topic.name", &dlq),
             ("errors.deadletterqueue.topic.replication.factor", "1"),
+            (&quorum, "LOCAL_QUORUM"),
+            // A stalled write counts as failed (and is retried) after 5 s, not DataStax's 30.
+            ("queryExecutionTimeout", "5"),
         ],
     );
     worker.create_connector(&name, &config).await;
@@ -257,25 +274,18 @@ async fn cql_outage(test: &str, phases: &[(&str, Duration)], named: &[&str]) {
     }
     let rows_at_fault = counter.count().await;
 
-    // The outage: each phase replaces the previous one (which is set to outlive its slot so
-    // there is no gap between them); the last one expires by itself.
+    // The outage: each phase is set at the start of its slot and cleared at its end.
     let mut polls = 0;
     let mut retry_polls = 0;
     let mut kinds_seen = HashSet::new();
     let mut trace_sample = None;
-    let fault_start = Instant::now();
-    for (i, (mode, d)) in phases.iter().enumerate() {
-        let last = i + 1 == phases.len();
+    for (outage, d) in phases {
         let slot_start = Instant::now();
-        cql.fault(
-            mode,
-            if last {
-                *d
-            } else {
-                *d + Duration::from_secs(2)
-            },
-        )
-        .await;
+        match outage {
+            Outage::Unavailable => cql.set_unavailable(&session, &ks, true).await,
+            Outage::Network(mode) => cql.network(*mode),
+            Outage::WriteTimeout => cql.cqlmem_fault("write_timeout", *d).await,
+        }
         while slot_start.elapsed() < *d {
             tokio::time::sleep(Duration::from_millis(250)).await;
             let Some(tasks) = worker.tasks(&name).await else {
@@ -284,7 +294,7 @@ async fn cql_outage(test: &str, phases: &[(&str, Duration)], named: &[&str]) {
             polls += 1;
             assert!(
                 tasks.iter().all(|(s, _)| s == "RUNNING"),
-                "during the outage ({mode}): {tasks:?}"
+                "during the outage ({outage:?}): {tasks:?}"
             );
             if !tasks.is_empty()
                 && tasks
@@ -309,8 +319,13 @@ async fn cql_outage(test: &str, phases: &[(&str, Duration)], named: &[&str]) {
                 }
             }
         }
+        match outage {
+            Outage::Unavailable => cql.set_unavailable(&session, &ks, false).await,
+            Outage::Network(_) => cql.network(ProxyMode::Forward),
+            Outage::WriteTimeout => {} // expires by itself
+        }
     }
-    let fault_end = fault_start + outage;
+    let fault_end = Instant::now();
     let rows_at_end = counter.try_count().await;
     assert!(
         retry_polls > 0,
@@ -364,7 +379,7 @@ async fn cql_outage(test: &str, phases: &[(&str, Duration)], named: &[&str]) {
         "tasks were started again (log lines with 'assigned'):\n{}",
         worker.log_tail(30)
     );
-    let stored = meter_rows(&cql.session().await, &table).await;
+    let stored = meter_rows(&session, &table).await;
     assert_eq!(compare_meter(&stored, records, 2), (0, 0, 0));
     let (exit, _) = worker.terminate(Duration::from_secs(30));
     assert!(exit.success(), "exit status {exit}");
@@ -378,7 +393,7 @@ async fn cql_outage(test: &str, phases: &[(&str, Duration)], named: &[&str]) {
             "rows_found": stored.len(),
             "committed": committed,
             "dlq": dead_lettered,
-            "faults": phases.iter().map(|(m, d)| json!({"mode": m, "ms": ms(*d)})).collect::<Vec<_>>(),
+            "faults": phases.iter().map(|(o, d)| json!({"fault": format!("{o:?}"), "ms": ms(*d)})).collect::<Vec<_>>(),
             "rows_at_fault": rows_at_fault,
             "rows_at_fault_end": rows_at_end,
             "status_polls_during_outage": polls,
@@ -392,29 +407,46 @@ async fn cql_outage(test: &str, phases: &[(&str, Duration)], named: &[&str]) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn cql_unavailable_then_write_timeout_for_30s_is_retried_without_loss() {
+async fn cql_unavailable_for_20s_is_retried_without_loss() {
     cql_outage(
-        "cql_unavailable_then_write_timeout_for_30s_is_retried_without_loss",
-        &[
-            ("unavailable", Duration::from_secs(15)),
-            ("write_timeout", Duration::from_secs(15)),
-        ],
-        &["UnavailableException", "WriteTimeoutException"],
+        "cql_unavailable_for_20s_is_retried_without_loss",
+        &[(Outage::Unavailable, Duration::from_secs(20))],
+        &["UnavailableException"],
     )
     .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn cql_connections_dropped_and_refused_for_30s_are_retried_without_loss() {
+async fn cql_write_timeout_for_15s_is_retried_without_loss() {
     cql_outage(
-        "cql_connections_dropped_and_refused_for_30s_are_retried_without_loss",
-        &[("drop", Duration::from_secs(30))],
+        "cql_write_timeout_for_15s_is_retried_without_loss",
+        &[(Outage::WriteTimeout, Duration::from_secs(15))],
+        &["WriteTimeoutException"],
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cql_connections_reset_and_refused_for_30s_are_retried_without_loss() {
+    cql_outage(
+        "cql_connections_reset_and_refused_for_30s_are_retried_without_loss",
+        &[(Outage::Network(ProxyMode::Refuse), Duration::from_secs(30))],
         &[],
     )
     .await;
 }
 
-/// Scenario 3: the broker (a private tansu; sqlite keeps its data) goes down mid-stream for a
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cql_connections_stalled_for_20s_are_retried_without_loss() {
+    cql_outage(
+        "cql_connections_stalled_for_20s_are_retried_without_loss",
+        &[(Outage::Network(ProxyMode::Stall), Duration::from_secs(20))],
+        &["DriverTimeoutException"],
+    )
+    .await;
+}
+
+/// Scenario 3: the broker (a private Apache Kafka; its log dirs stay) goes down mid-stream for a
 /// few seconds and comes back on the same port. The worker reconnects by itself and every
 /// record lands; the group commits every offset of the topic.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -423,8 +455,8 @@ async fn broker_restart_mid_stream_loses_nothing() {
     const RATE: u64 = 1_000;
     const PARTITIONS: i32 = 3;
     const DOWN: Duration = Duration::from_secs(5);
-    let mut tansu = Tansu::start().await;
-    let kafka = tansu.bootstrap.clone();
+    let mut broker = Kafka::start().await;
+    let kafka = broker.bootstrap.clone();
     let cql = Cassandra::for_test().await;
     let session = cql.session().await;
     let ks = cql.meter_table(&session, "flt_broker").await;
@@ -451,7 +483,7 @@ async fn broker_restart_mid_stream_loses_nothing() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 
-    let stop_took = tansu.stop();
+    let stop_took = broker.stop();
     let rows_at_stop = counter.count().await;
     let mut traces = HashSet::new();
     let down = Instant::now();
@@ -465,7 +497,7 @@ async fn broker_restart_mid_stream_loses_nothing() {
         }
     }
     let rows_while_down = counter.count().await;
-    tansu.start_again().await;
+    broker.start_again().await;
     let up = Instant::now();
     let resumed = loop {
         if counter.count().await > rows_while_down {

@@ -1,20 +1,15 @@
 //! Issue 9, Kafka TLS and SASL for the worker's own clients, end to end: each test starts its
-//! own tansu broker (with `--authentication` where SASL is tested) and, where TLS is tested,
-//! a TLS front before it (tansu 0.6.0 cannot serve TLS itself: its `--cert` and `--key`
-//! options exclude each other). The real `cassink` binary then produces records
+//! own Apache Kafka broker whose client listener serves SSL, SASL_PLAINTEXT or SASL_SSL
+//! (SCRAM users made when its storage is formatted). The real `cassink` binary then produces records
 //! (`cassink produce --client-config` / `-X`), runs the Cassandra sink with worker-level
 //! security settings and commits offsets, all over the secured listener; rows land in the CQL
 //! server of the local stack (or the Cassandra that CASSANDRA_CONTACT_POINTS names).
-//!
-//! tansu 0.6.0 authenticates SCRAM-SHA-256 and SCRAM-SHA-512 (users made with
-//! `tansu user create` while the broker runs without `--authentication`); it refuses PLAIN
-//! (no shared mechanism).
 
 mod common;
 
+use common::kafka::{Kafka, KafkaOptions, ListenerTls};
 use common::pki::Pki;
 use common::sink::{count, cql, meter_config, meter_table, Cql};
-use common::tansu::{Tansu, TansuOptions};
 use common::*;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::producer::{FutureProducer, FutureRecord};
@@ -30,29 +25,42 @@ const USER: &str = "connect";
 const PASSWORD: &str = "Kq7-sasl-Pw-zX41";
 const SCRAM_JAAS: &str = "org.apache.kafka.common.security.scram.ScramLoginModule required";
 
-/// A private broker and the address clients bootstrap from (the TLS front's when `tls`).
+/// A private broker and the address clients bootstrap from (its client listener).
 struct Broker {
-    tansu: Tansu,
+    kafka: Kafka,
     bootstrap: String,
 }
 
-/// A tansu broker with `users` (`(name, password, scram256|scram512)`) that requires SASL
-/// when `users` is not empty, behind a TLS front (`Some(require_client_cert)`) when `tls`.
+/// A broker with SCRAM `users` (`(name, password, scram256|scram512)`) whose client listener
+/// requires SASL when `users` is not empty, and serves TLS (`Some(require_client_cert)`)
+/// when `tls`. SASL sessions must re-authenticate every 10 s (`connections.max.reauth.ms`).
 async fn broker(users: &[(&str, &str, &str)], tls: Option<(&Pki, bool)>) -> Broker {
-    let mut tansu = Tansu::start().await;
-    for (name, password, mechanism) in users {
-        tansu.create_user(name, password, mechanism);
-    }
-    let upstream = std::net::SocketAddr::from(([127, 0, 0, 1], tansu.port));
-    let front = tls.map(|(pki, mtls)| common::tls_front::start(pki, "127.0.0.1", upstream, mtls));
-    tansu
-        .restart_with(TansuOptions {
-            authentication: !users.is_empty(),
-            advertised_port: front.map(|a| a.port()),
+    let scram_users = users
+        .iter()
+        .map(|(name, password, mechanism)| {
+            let mechanism = match *mechanism {
+                "scram256" => "SCRAM-SHA-256",
+                _ => "SCRAM-SHA-512",
+            };
+            (
+                name.to_string(),
+                password.to_string(),
+                mechanism.to_string(),
+            )
         })
-        .await;
-    let bootstrap = front.map_or(tansu.bootstrap.clone(), |a| a.to_string());
-    Broker { tansu, bootstrap }
+        .collect();
+    let kafka = Kafka::start_with(KafkaOptions {
+        scram_users,
+        tls: tls.map(|(pki, require_client_cert)| ListenerTls {
+            server_bundle: pki.server_bundle.clone(),
+            ca: pki.ca.clone(),
+            require_client_cert,
+        }),
+        reauthenticate_ms: Some(10_000),
+    })
+    .await;
+    let bootstrap = kafka.bootstrap.clone();
+    Broker { kafka, bootstrap }
 }
 
 /// librdkafka settings (its own names) for the test's independent clients.
@@ -325,7 +333,7 @@ async fn sasl_ssl_scram_sha512_with_connect_style_settings_reaches_every_client(
 
     let root = call(Method::GET, &w.url("/"), None).await;
     assert_eq!(
-        root.body["kafka_cluster_id"], "tansu_cluster",
+        root.body["kafka_cluster_id"], kafka.kafka.cluster_id,
         "the offsets admin reads the cluster id over SASL_SSL: {}",
         root.text
     );
@@ -336,7 +344,7 @@ async fn sasl_ssl_scram_sha512_with_connect_style_settings_reaches_every_client(
             "secret in cassink produce {what}"
         );
     }
-    drop(kafka.tansu);
+    drop(kafka.kafka);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -382,9 +390,9 @@ async fn sasl_plaintext_scram_sha256_in_distributed_mode_with_librdkafka_names()
     sink.wait_committed(&w, records).await;
     let name = &sink.name;
 
-    // tansu grants 60 s SASL sessions and refuses librdkafka's re-authentication, so every
-    // connection drops and reconnects after about 54 s: records sent after that still land.
-    tokio::time::sleep(Duration::from_secs(65).saturating_sub(started.elapsed())).await;
+    // The broker makes every SASL session re-authenticate after 10 s: once the first
+    // sessions have expired, records sent still land and commits still go through.
+    tokio::time::sleep(Duration::from_secs(12).saturating_sub(started.elapsed())).await;
     assert_success("cassink produce", &cassink_produce(&topic, records, &args));
     sink.wait_committed(&w, 2 * records).await;
 
@@ -411,7 +419,7 @@ async fn sasl_plaintext_scram_sha256_in_distributed_mode_with_librdkafka_names()
         );
     }
     assert_secrets_absent(&w, name, &[PASSWORD]).await;
-    drop(kafka.tansu);
+    drop(kafka.kafka);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -462,7 +470,7 @@ async fn mutual_tls_with_a_pem_keystore() {
     let sink = start_sink(&w, &topic, 1, &[]).await;
     sink.wait_rows(&w, records).await;
     sink.wait_committed(&w, records).await;
-    drop(kafka.tansu);
+    drop(kafka.kafka);
 }
 
 /// Waits for task 0 of `name` to fail; returns its trace.
@@ -567,7 +575,7 @@ async fn a_wrong_password_or_ca_fails_with_librdkafkas_reason_instead_of_hanging
             started.elapsed()
         );
     }
-    drop(kafka.tansu);
+    drop(kafka.kafka);
 }
 
 /// Creates `topic` (2 partitions) with a test admin client.

@@ -475,3 +475,129 @@ async fn a_batch_cassandra_rejects_is_retried_record_by_record_and_only_the_bad_
         "the record with the oversized TTL is skipped"
     );
 }
+
+/// TTLs as DataStax writes them, on a table with `default_time_to_live`: no `ttl` and no
+/// `__ttl` binds none, so the table default applies; a configured `ttl` wins; a mapped
+/// `__ttl` that is null leaves the default too, and one with a value sets it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_tables_default_ttl_applies_unless_a_ttl_is_configured_or_mapped() {
+    let session = cql().await;
+    let keyspace = meter_table(&session).await;
+    let table = format!("{keyspace}.meter_data");
+    session
+        .query(format!(
+            "ALTER TABLE {table} WITH default_time_to_live = 3600"
+        ))
+        .await
+        .expect("set default_time_to_live");
+    let topic = unique("meter-ttl");
+    produce::ensure_topic(&bootstrap(), &topic, 1)
+        .await
+        .expect("create topic");
+    let producer: rdkafka::producer::FutureProducer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap())
+        .create()
+        .expect("producer");
+    // Three readings of one meter: `ttl_s` (mapped to __ttl in one run) absent, null, 90.
+    let meter = "6d657465-7200-0000-0000-00000000770a";
+    let cases = [
+        (1_000, None),
+        (2_000, Some(serde_json::Value::Null)),
+        (3_000, Some(serde_json::json!(90))),
+    ];
+    for (ts, ttl) in &cases {
+        let mut v = serde_json::json!({"id": meter, "timestamp": ts, "P_1": 1.0, "P_2": 1.0,
+            "P_3": 1.0, "Q_1": 1.0, "Q_2": 1.0, "Q_3": 1.0, "HARM": [1]});
+        if let Some(ttl) = ttl {
+            v["ttl_s"] = ttl.clone();
+        }
+        let payload = v.to_string();
+        producer
+            .send(
+                rdkafka::producer::FutureRecord::<str, str>::to(&topic)
+                    .key(meter)
+                    .payload(&payload),
+                Duration::from_secs(10),
+            )
+            .await
+            .map_err(|(e, _)| e)
+            .expect("produce");
+    }
+    let ttl_of = |ts: i64| {
+        let session = &session;
+        let table = &table;
+        async move {
+            let got = rows(
+                session,
+                &format!(
+                    "SELECT TTL(p_1) AS t FROM {table} WHERE id = {meter} AND timestamp = {ts}"
+                ),
+            )
+            .await;
+            IntoRustByName::<i32>::get_by_name(&got[0], "t")
+                .ok()
+                .flatten()
+        }
+    };
+
+    // No ttl, no __ttl: the table's default applies to every record.
+    let name = unique("ttl-default");
+    let tasks = spawn_tasks(&name, &meter_config(&topic, &keyspace), 1);
+    wait_for_rows(&session, &table, 3, &tasks).await;
+    for t in tasks {
+        t.stop(Duration::from_secs(30)).await;
+    }
+    for (ts, _) in &cases {
+        let ttl = ttl_of(*ts).await.expect("the table default sets a TTL");
+        assert!(
+            (3_000..=3_600).contains(&ttl),
+            "TTL {ttl} at {ts}: not the table default"
+        );
+    }
+
+    // __ttl mapped: absent or null keeps the table default, a value sets it.
+    let truncate = || async {
+        session
+            .query(format!("TRUNCATE {table}"))
+            .await
+            .expect("truncate");
+    };
+    truncate().await;
+    let mut config = meter_config(&topic, &keyspace);
+    let mapping_key = format!("topic.{topic}.{keyspace}.meter_data.mapping");
+    let mapping = format!("{}, __ttl=value.ttl_s", config[&mapping_key]);
+    config.insert(mapping_key, mapping);
+    let name = unique("ttl-mapped");
+    let tasks = spawn_tasks(&name, &config, 1);
+    wait_for_rows(&session, &table, 3, &tasks).await;
+    for t in tasks {
+        t.stop(Duration::from_secs(30)).await;
+    }
+    for ts in [1_000, 2_000] {
+        let ttl = ttl_of(ts).await.expect("a TTL");
+        assert!(
+            (3_000..=3_600).contains(&ttl),
+            "__ttl absent/null at {ts}: the table default, got {ttl}"
+        );
+    }
+    let mapped = ttl_of(3_000).await.expect("a TTL");
+    assert!((30..=90).contains(&mapped), "__ttl 90: 90 s, got {mapped}");
+
+    // A configured ttl wins over the table default.
+    truncate().await;
+    let mut config = meter_config(&topic, &keyspace);
+    config.insert(
+        format!("topic.{topic}.{keyspace}.meter_data.ttl"),
+        "120".into(),
+    );
+    let name = unique("ttl-configured");
+    let tasks = spawn_tasks(&name, &config, 1);
+    wait_for_rows(&session, &table, 3, &tasks).await;
+    for t in tasks {
+        t.stop(Duration::from_secs(30)).await;
+    }
+    for (ts, _) in &cases {
+        let ttl = ttl_of(*ts).await.expect("a TTL");
+        assert!((60..=120).contains(&ttl), "ttl=120 at {ts}: got {ttl}");
+    }
+}

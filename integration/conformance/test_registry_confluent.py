@@ -1,7 +1,7 @@
 """Conformance of the schema registry with Confluent's own Python client.
 
-Runs against the registry at SCHEMA_REGISTRY_URL (default http://127.0.0.1:8081): our
-`schemareg`, or a real Confluent Schema Registry, unchanged. Every test uses fresh subject and
+Runs against the registry at SCHEMA_REGISTRY_URL (default: the local stack's Apicurio Registry,
+http://127.0.0.1:8081/apis/ccompat/v7), or a real Confluent Schema Registry, unchanged. Every test uses fresh subject and
 record names, so the tests can run repeatedly against a long-lived registry.
 """
 
@@ -15,7 +15,7 @@ from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerialize
 from confluent_kafka.schema_registry.error import SchemaRegistryError
 from confluent_kafka.serialization import MessageField, SerializationContext
 
-URL = os.environ.get("SCHEMA_REGISTRY_URL", "http://127.0.0.1:8081")
+URL = os.environ.get("SCHEMA_REGISTRY_URL", "http://127.0.0.1:8081/apis/ccompat/v7")
 
 
 @pytest.fixture
@@ -120,7 +120,7 @@ def test_set_and_test_compatibility(client):
         client.register_schema(subject, without_default)
     assert (err.value.http_status_code, err.value.error_code) == (409, 409)
 
-    assert client.set_compatibility(subject, "NONE") == {"compatibility": "NONE"}
+    assert client.set_compatibility(subject, "NONE")["compatibility"] == "NONE"
     assert client.get_compatibility(subject) == "NONE"
     assert client.test_compatibility(subject, without_default) is True
     assert client.test_compatibility(subject, without_default, version=1) is True

@@ -16,7 +16,8 @@ def cassink_binary():
     explicit = os.environ.get("CASSINK_BIN")
     if explicit:
         return explicit
-    built = [p for p in (REPO / "target" / "debug" / "cassink", REPO / "target" / "release" / "cassink") if p.exists()]
+    target = pathlib.Path(os.environ.get("CARGO_TARGET_DIR", REPO / "target"))
+    built = [p for p in (target / "debug" / "cassink", target / "release" / "cassink") if p.exists()]
     assert built, "no cassink binary: run `cargo build -p cassink` first"
     return str(max(built, key=lambda p: p.stat().st_mtime))
 

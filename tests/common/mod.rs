@@ -1,10 +1,12 @@
 //! Shared setup for tests that drive a real `cassink worker` process over HTTP.
 #![allow(dead_code)]
 
+pub mod cassandra;
+pub mod kafka;
 pub mod pki;
 pub mod sink;
 pub mod stores;
-pub mod tansu;
+pub mod tcp_proxy;
 pub mod tls_front;
 
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
@@ -54,13 +56,21 @@ pub fn free_port() -> u16 {
         .expect("no free port")
 }
 
-/// Creates a topic (tansu does not auto-create them).
+/// Creates a topic with one replica (the stack has one broker).
 pub async fn create_topic(name: &str, partitions: i32) {
+    create_topic_configured(name, partitions, &[]).await
+}
+
+/// Creates a topic with topic-level settings (e.g. `max.message.bytes`).
+pub async fn create_topic_configured(name: &str, partitions: i32, settings: &[(&str, &str)]) {
     let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
         .set("bootstrap.servers", bootstrap())
         .create()
         .expect("admin client");
-    let topic = NewTopic::new(name, partitions, TopicReplication::Fixed(1));
+    let mut topic = NewTopic::new(name, partitions, TopicReplication::Fixed(1));
+    for (key, value) in settings {
+        topic = topic.set(key, value);
+    }
     let results = admin
         .create_topics(&[topic], &AdminOptions::new())
         .await

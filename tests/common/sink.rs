@@ -84,7 +84,7 @@ pub async fn meter_table(session: &Cql) -> String {
     session
         .query(format!(
             "CREATE TABLE {ks}.meter_data (id uuid, timestamp timestamp, p_1 float, p_2 float, p_3 float, \
-             q_1 float, q_2 float, q_3 float, harm list<int>, PRIMARY KEY (id, timestamp))"
+             q_1 float, q_2 float, q_3 float, harm frozen<list<int>>, PRIMARY KEY (id, timestamp))"
         ))
         .await
         .expect("create table");

@@ -1,4 +1,4 @@
-//! A TLS terminator in front of a plain TCP server (cqlmem, tansu): rustls with the test PKI's
+//! A TLS terminator in front of a plain TCP server (cqlmem): rustls with the test PKI's
 //! server certificate, optionally requiring a client certificate signed by the test CA. Each
 //! accepted connection is decrypted and piped to `upstream`. It runs on a thread of its own,
 //! so test code that blocks (rdkafka calls, child processes) cannot stall it.

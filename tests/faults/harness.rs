@@ -1,9 +1,10 @@
-//! The machinery of the fault tests: an in-process cqlmem whose fault controls only this test
-//! touches, a private tansu broker that can be stopped and started again, a `cassink worker`
-//! child process that can be killed, and independent readers for rows (cdrs-tokio) and
-//! committed offsets (rdkafka).
+//! The machinery of the fault tests: the real Cassandra behind a TCP proxy of the test's own
+//! (connections reset, refused or stalled), a keyspace made unavailable by its replication
+//! factor, an in-process cqlmem for WriteTimeout only, a private Apache Kafka broker that can be
+//! stopped and started again, a `cassink worker` child process that can be killed, and
+//! independent readers for rows (cdrs-tokio) and committed offsets (rdkafka).
 //!
-//! Nothing here injects a fault into the shared local stack: other tests run against it.
+//! Nothing here stops or freezes the shared servers: other tests run against them.
 
 use cassink::produce::{self, Workload};
 use cdrs_tokio::authenticators::NoneAuthenticatorProvider;
@@ -17,6 +18,7 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use serde_json::{json, Value};
 use std::collections::HashMap;
+use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::Arc;
@@ -25,7 +27,8 @@ use std::time::{Duration, Instant};
 /// Number of meters the meter workload cycles through (see `produce::record`).
 pub const METERS: u64 = 50;
 
-pub use crate::common::tansu::Tansu;
+pub use crate::common::kafka::Kafka;
+pub use crate::common::tcp_proxy::{Mode as ProxyMode, TcpProxy};
 pub use crate::common::{bootstrap, free_port};
 
 /// A name no other test (or test run) uses; CQL-safe (lowercase, digits, underscores).
@@ -44,7 +47,8 @@ pub fn ms(d: Duration) -> u64 {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Cassandra: our own cqlmem, or the real Cassandra the environment names.
+// Cassandra: the real one the stack (or CASSANDRA_CONTACT_POINTS) serves, seen through a TCP
+// proxy of the test's own where connections must fail; cqlmem only for WriteTimeout.
 
 pub type Cql = Session<
     TransportTcp,
@@ -52,47 +56,68 @@ pub type Cql = Session<
     RoundRobinLoadBalancingStrategy<TransportTcp, TcpConnectionManager>,
 >;
 
-/// True when `CASSANDRA_CONTACT_POINTS` names a real Cassandra (`CASSINK_EXTERNAL_CASSANDRA=1`):
-/// there are no cqlmem fault controls then.
-pub fn external_cassandra() -> bool {
-    std::env::var("CASSINK_EXTERNAL_CASSANDRA").is_ok_and(|v| v.trim() == "1")
-}
-
-/// The CQL server of one test.
+/// The CQL server of one test: `host:port` is what the worker connects to; the test's own
+/// readers connect to the server directly (`direct`), so they see rows during an outage.
 pub struct Cassandra {
     pub host: String,
     pub port: u16,
-    /// `http://addr` of the cqlmem admin endpoint when the server is ours.
-    pub admin: Option<String>,
+    direct: SocketAddr,
+    proxy: Option<TcpProxy>,
+    /// `http://addr` of the cqlmem admin endpoint when the server is an in-process cqlmem.
+    admin: Option<String>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
+/// The first of CASSANDRA_CONTACT_POINTS (default 127.0.0.1) at CASSANDRA_PORT (default 9042).
+fn real_cassandra() -> SocketAddr {
+    let host = std::env::var("CASSANDRA_CONTACT_POINTS").unwrap_or_else(|_| "127.0.0.1".into());
+    let host = host
+        .split(',')
+        .next()
+        .unwrap_or("127.0.0.1")
+        .trim()
+        .to_string();
+    let port: u16 = std::env::var("CASSANDRA_PORT")
+        .ok()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(9042);
+    (host.as_str(), port)
+        .to_socket_addrs()
+        .ok()
+        .and_then(|mut a| a.next())
+        .unwrap_or_else(|| panic!("cannot resolve Cassandra at {host}:{port}"))
+}
+
 impl Cassandra {
-    /// A private in-process cqlmem, or the external Cassandra when the environment names one.
+    /// The real Cassandra, directly.
     pub async fn for_test() -> Cassandra {
-        if external_cassandra() {
-            let host = std::env::var("CASSANDRA_CONTACT_POINTS")
-                .unwrap_or_else(|_| "127.0.0.1".into())
-                .split(',')
-                .next()
-                .unwrap_or("127.0.0.1")
-                .trim()
-                .to_string();
-            let port = std::env::var("CASSANDRA_PORT")
-                .ok()
-                .and_then(|p| p.parse().ok())
-                .unwrap_or(9042);
-            return Cassandra {
-                host,
-                port,
-                admin: None,
-                stop: None,
-            };
+        let direct = real_cassandra();
+        Cassandra {
+            host: direct.ip().to_string(),
+            port: direct.port(),
+            direct,
+            proxy: None,
+            admin: None,
+            stop: None,
         }
-        Self::cqlmem().await
     }
 
-    /// A private cqlmem on ephemeral ports, served by the test's runtime.
+    /// The real Cassandra, which the worker reaches through a proxy this test controls.
+    pub async fn behind_proxy() -> Cassandra {
+        let direct = real_cassandra();
+        let proxy = TcpProxy::start(direct).await;
+        Cassandra {
+            host: proxy.addr.ip().to_string(),
+            port: proxy.addr.port(),
+            direct,
+            proxy: Some(proxy),
+            admin: None,
+            stop: None,
+        }
+    }
+
+    /// A private in-process cqlmem on ephemeral ports, served by the test's runtime: only for
+    /// the fault a single real node cannot be brought to answer on demand (WriteTimeout).
     pub async fn cqlmem() -> Cassandra {
         let server = cqlmem::Server::bind(cqlmem::Config {
             listen: "127.0.0.1:0".parse().unwrap(),
@@ -114,17 +139,54 @@ impl Cassandra {
         Cassandra {
             host: addr.ip().to_string(),
             port: addr.port(),
+            direct: addr,
+            proxy: None,
             admin: Some(format!("http://{admin}")),
             stop: Some(tx),
         }
     }
 
-    /// Sets a cqlmem fault (`refuse|drop|unavailable|write_timeout|overloaded`) for `duration`.
-    pub async fn fault(&self, mode: &str, duration: Duration) {
+    /// Sets the network between the worker and Cassandra (`behind_proxy` only).
+    pub fn network(&self, mode: ProxyMode) {
+        self.proxy
+            .as_ref()
+            .expect("network faults need Cassandra::behind_proxy")
+            .set(mode);
+    }
+
+    /// Makes every write to `keyspace` at LOCAL_QUORUM answer Unavailable (or heals it): its
+    /// replication factor goes beyond the nodes of the data centre, so no quorum is alive.
+    pub async fn set_unavailable(&self, session: &Cql, keyspace: &str, unavailable: bool) {
+        let factor = if unavailable {
+            let peers = session
+                .query("SELECT peer FROM system.peers")
+                .await
+                .expect("read system.peers")
+                .response_body()
+                .expect("peers body")
+                .into_rows()
+                .map_or(0, |rows| rows.len());
+            // Quorum of 2 * nodes + 1 replicas is nodes + 1: one more than can answer.
+            2 * (peers + 1) + 1
+        } else {
+            1
+        };
+        exec(
+            session,
+            &format!(
+                "ALTER KEYSPACE {keyspace} WITH replication = \
+                 {{'class': 'SimpleStrategy', 'replication_factor': {factor}}}"
+            ),
+        )
+        .await;
+    }
+
+    /// Sets a cqlmem fault (`write_timeout`, ...) for `duration` (`cqlmem` only).
+    pub async fn cqlmem_fault(&self, mode: &str, duration: Duration) {
         let admin = self
             .admin
             .as_ref()
-            .expect("fault controls need our own cqlmem");
+            .expect("cqlmem faults need Cassandra::cqlmem");
         let r = reqwest::Client::new()
             .post(format!("{admin}/faults"))
             .json(&json!({"mode": mode, "duration_ms": ms(duration)}))
@@ -147,14 +209,14 @@ impl Cassandra {
                 Err(_) if Instant::now() < deadline => {
                     tokio::time::sleep(Duration::from_millis(200)).await
                 }
-                Err(e) => panic!("no CQL session to {}:{}: {e}", self.host, self.port),
+                Err(e) => panic!("no CQL session to {}: {e}", self.direct),
             }
         }
     }
 
     async fn try_session(&self) -> Result<Cql, String> {
         let config = NodeTcpConfigBuilder::new()
-            .with_contact_point(format!("{}:{}", self.host, self.port).into())
+            .with_contact_point(self.direct.to_string().into())
             .with_authenticator_provider(Arc::new(NoneAuthenticatorProvider))
             .build()
             .await
@@ -179,7 +241,7 @@ impl Cassandra {
             session,
             &format!(
                 "CREATE TABLE {ks}.meter_data (id uuid, timestamp timestamp, p_1 float, p_2 float, \
-                 p_3 float, q_1 float, q_2 float, q_3 float, harm list<int>, PRIMARY KEY (id, timestamp))"
+                 p_3 float, q_1 float, q_2 float, q_3 float, harm frozen<list<int>>, PRIMARY KEY (id, timestamp))"
             ),
         )
         .await;

@@ -368,6 +368,13 @@ impl SinkConfig {
             let ttl: i64 = setting("ttl", "-1")
                 .parse()
                 .map_err(|e| format!("{prefix}.ttl: {e}"))?;
+            let ttl_seconds = (ttl >= 0).then(|| to_seconds(ttl, &ttl_unit));
+            if let Some(seconds) = ttl_seconds.filter(|s| *s > super::statement::MAX_TTL_SECONDS) {
+                return Err(format!(
+                    "{prefix}.ttl: {seconds} s is beyond Cassandra's maximum TTL of {} s (20 years)",
+                    super::statement::MAX_TTL_SECONDS
+                ));
+            }
             let query = setting("query", "");
             tables.push(TableConfig {
                 topic,
@@ -375,7 +382,7 @@ impl SinkConfig {
                 table,
                 mapping: Mapping::parse(raw).map_err(|e| format!("{key}: {e}"))?,
                 consistency: setting("consistencyLevel", "LOCAL_ONE").to_ascii_uppercase(),
-                ttl_seconds: (ttl >= 0).then(|| to_seconds(ttl, &ttl_unit)),
+                ttl_seconds,
                 ttl_unit,
                 timestamp_unit: setting("timestampTimeUnit", "MICROSECONDS").to_ascii_uppercase(),
                 null_to_unset: parse_bool(&setting("nullToUnset", "true")).unwrap_or(true),
@@ -482,6 +489,29 @@ mod tests {
         assert_eq!(parsed.tables[0].topic, "a.b");
         assert_eq!(parsed.tables[0].ttl_seconds, Some(120));
         assert_eq!(parsed.max_batch, 10);
+    }
+
+    #[test]
+    fn a_ttl_beyond_cassandras_maximum_is_refused_naming_the_key() {
+        let mut c = meter();
+        c.insert(
+            "topic.meter.kafkapipeline.meter_data.ttl".into(),
+            "7301".into(),
+        );
+        c.insert(
+            "topic.meter.kafkapipeline.meter_data.ttlTimeUnit".into(),
+            "DAYS".into(),
+        );
+        let e = SinkConfig::parse(&c).unwrap_err();
+        assert!(
+            e.contains("topic.meter.kafkapipeline.meter_data.ttl") && e.contains("630720000"),
+            "{e}"
+        );
+        c.insert(
+            "topic.meter.kafkapipeline.meter_data.ttl".into(),
+            "7300".into(),
+        );
+        assert!(SinkConfig::parse(&c).is_ok());
     }
 
     #[test]

@@ -11,14 +11,15 @@ use cdrs_tokio::cluster::session::{
     RustlsSessionBuilder, Session, SessionBuildError, SessionBuilder, TcpSessionBuilder,
 };
 use cdrs_tokio::cluster::{
-    NodeAddress, NodeRustlsConfigBuilder, NodeTcpConfigBuilder, RustlsConnectionManager,
-    TcpConnectionManager,
+    ConnectionManager, KeyspaceHolder, NodeAddress, NodeRustlsConfigBuilder, NodeTcpConfigBuilder,
+    RustlsConnectionManager, TcpConnectionManager,
 };
 use cdrs_tokio::compression::Compression;
 use cdrs_tokio::error::{Error as CdrsError, Result as CdrsResult};
 use cdrs_tokio::frame::message_error::ErrorType;
 use cdrs_tokio::frame::message_result::BodyResResultPrepared;
-use cdrs_tokio::frame::Envelope;
+use cdrs_tokio::frame::{Envelope, Version};
+use cdrs_tokio::frame_encoding::ProtocolFrameEncodingFactory;
 use cdrs_tokio::load_balancing::node_distance_evaluator::TopologyAwareNodeDistanceEvaluator;
 use cdrs_tokio::load_balancing::RoundRobinLoadBalancingStrategy;
 use cdrs_tokio::query::{PreparedQuery, QueryBatch, QueryValues};
@@ -125,8 +126,21 @@ pub async fn connect(config: &SinkConfig) -> Result<CqlSession, SinkError> {
         .with_local_size(config.pool_size)
         .with_connect_timeout(Some(CONNECT_TIMEOUT))
         .build();
+    let keyspace = || Arc::new(KeyspaceHolder::new(tokio::sync::watch::channel(None).0));
     let session = match &config.ssl {
         None => {
+            if config.username.is_some() {
+                let manager = TcpConnectionManager::new(
+                    auth.clone(),
+                    keyspace(),
+                    Box::new(ProtocolFrameEncodingFactory),
+                    compression,
+                    PROBE_BUFFER,
+                    true,
+                    Version::V4,
+                );
+                probe_login(&hosts[0], &manager).await?;
+            }
             let node_config = NodeTcpConfigBuilder::new()
                 .with_contact_points(points)
                 .with_authenticator_provider(auth)
@@ -144,6 +158,20 @@ pub async fn connect(config: &SinkConfig) -> Result<CqlSession, SinkError> {
             let tls = ssl.client_config().map_err(bad_config)?;
             let name = super::tls::server_name(&config.contact_points[0]).map_err(bad_config)?;
             probe_tls(&hosts[0], tls.clone(), name.clone()).await?;
+            if config.username.is_some() {
+                let manager = RustlsConnectionManager::new(
+                    name.clone(),
+                    auth.clone(),
+                    tls.clone(),
+                    keyspace(),
+                    Box::new(ProtocolFrameEncodingFactory),
+                    compression,
+                    PROBE_BUFFER,
+                    true,
+                    Version::V4,
+                );
+                probe_login(&hosts[0], &manager).await?;
+            }
             let node_config = NodeRustlsConfigBuilder::new(name, tls)
                 .with_contact_points(points)
                 .with_authenticator_provider(auth)
@@ -230,6 +258,39 @@ async fn probe_tls(
             "AllNodesFailedException",
             format!("timed out opening TLS to Cassandra at {addr}"),
         )),
+    }
+}
+
+/// Read buffer of the one probe connection.
+const PROBE_BUFFER: usize = 64 * 1024;
+
+/// One connection to the first contact point that logs in before the driver starts: a login
+/// Cassandra refuses (wrong password, unknown user) fails the task with Cassandra's reason,
+/// where the driver would only retry until its connect timeout. Anything else (the node is
+/// down, slow) is left to the session build and its retries.
+async fn probe_login<T, CM>(addr: &str, manager: &CM) -> Result<(), SinkError>
+where
+    T: cdrs_tokio::transport::CdrsTransport + 'static,
+    CM: ConnectionManager<T>,
+{
+    let Some(socket) = tokio::net::lookup_host(addr)
+        .await
+        .ok()
+        .and_then(|mut a| a.next())
+    else {
+        return Ok(());
+    };
+    match tokio::time::timeout(CONNECT_TIMEOUT, manager.connection(None, None, socket)).await {
+        Ok(Err(CdrsError::Server { body, .. })) if body.ty == ErrorType::Authentication => {
+            Err(SinkError::permanent(
+                "AuthenticationException",
+                format!(
+                    "Cassandra at {addr} refused the login (auth.username / auth.password): {}",
+                    body.message
+                ),
+            ))
+        }
+        _ => Ok(()),
     }
 }
 

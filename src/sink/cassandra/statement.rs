@@ -1,5 +1,6 @@
 //! Turning one record into the bound values of one table's statement: the prepared INSERT
-//! (`USING TIMESTAMP ? AND TTL ?`), the DELETE used for deletes, or the counter UPDATE.
+//! (`USING TIMESTAMP ?`, plus `AND TTL ?` when a TTL is configured or mapped), the DELETE used
+//! for deletes, or the counter UPDATE.
 
 use super::codec::{self, CodecSettings, CqlType};
 use super::config::{to_micros, to_seconds, TableConfig};
@@ -96,8 +97,11 @@ pub fn plan(table: &TableConfig, schema: &TableSchema) -> Result<Plan, String> {
     } else {
         let names: Vec<String> = columns.iter().map(|c| quote(&c.name)).collect();
         let marks = vec!["?"; columns.len()].join(", ");
+        // No TTL unless one is configured or mapped: binding one (even 0) would override the
+        // table's default_time_to_live, which DataStax leaves to apply.
+        let ttl = if binds_ttl(table) { " AND TTL ?" } else { "" };
         format!(
-            "INSERT INTO {table_ref} ({}) VALUES ({marks}) USING TIMESTAMP ? AND TTL ?",
+            "INSERT INTO {table_ref} ({}) VALUES ({marks}) USING TIMESTAMP ?{ttl}",
             names.join(", ")
         )
     };
@@ -234,9 +238,13 @@ pub fn bind(
         return Ok(Write::Upsert(ordered));
     }
     values.push(Bound::Some(timestamp.to_be_bytes().to_vec()));
-    values.push(Bound::Some(
-        (ttl_seconds(record, table)? as i32).to_be_bytes().to_vec(),
-    ));
+    if binds_ttl(table) {
+        values.push(match ttl_seconds(record, table)? {
+            Some(seconds) => Bound::Some(seconds.to_be_bytes().to_vec()),
+            // Unset: the table's default_time_to_live applies to this record.
+            None => Bound::NotSet,
+        });
+    }
     Ok(Write::Upsert(values))
 }
 
@@ -301,22 +309,39 @@ fn write_timestamp(
         .unwrap_or(now_micros))
 }
 
-fn ttl_seconds(record: &SinkRecord, table: &TableConfig) -> Result<i64, String> {
+/// The largest TTL CQL accepts: 20 years, in seconds.
+pub const MAX_TTL_SECONDS: i64 = 630_720_000;
+
+/// Whether the INSERT binds a TTL: `ttl` is configured or `__ttl` is mapped.
+fn binds_ttl(table: &TableConfig) -> bool {
+    table.ttl_seconds.is_some() || table.mapping.special(TTL_COLUMN).is_some()
+}
+
+/// The TTL of `record` in seconds: `__ttl` when mapped and present, else the configured
+/// `ttl`; `None` leaves the table's default to apply. Negative values mean no TTL (0).
+fn ttl_seconds(record: &SinkRecord, table: &TableConfig) -> Result<Option<i32>, String> {
+    let mut seconds = table.ttl_seconds;
     if let Some(source) = table.mapping.special(TTL_COLUMN) {
         if let Lookup::Found(v) = source.lookup(record) {
-            if v.is_null() {
-                return Ok(table.ttl_seconds.unwrap_or(0));
-            }
-            return integer(v)
-                .map(|n| to_seconds(n, &table.ttl_unit).max(0))
-                .ok_or_else(|| {
+            if !v.is_null() {
+                let n = integer(v).ok_or_else(|| {
                     record_error(
                         record,
                         table,
                         format!("__ttl ({source}) is not an integer: {v:?}"),
                     )
-                });
+                })?;
+                seconds = Some(to_seconds(n, &table.ttl_unit));
+            }
         }
     }
-    Ok(table.ttl_seconds.unwrap_or(0).max(0))
+    match seconds {
+        None => Ok(None),
+        Some(s) if s > MAX_TTL_SECONDS => Err(record_error(
+            record,
+            table,
+            format!("TTL of {s} s is beyond Cassandra's maximum of {MAX_TTL_SECONDS} s (20 years)"),
+        )),
+        Some(s) => Ok(Some(s.max(0) as i32)),
+    }
 }
