@@ -1,8 +1,7 @@
-//! The consumer of one sink task. Standalone workers assign partitions to their tasks
-//! themselves (round-robin over the sorted partitions of the connector's topics) and commit
-//! under group `connect-<name>` without joining it: restarts are deterministic and a worker
-//! killed with -9 never leaves partitions stuck with a dead group member. Distributed workers
-//! instead `subscribe` every task to the group, which splits the partitions over all workers.
+//! The consumer of one sink task. Every task, standalone or distributed, subscribes to the
+//! connector's group `connect-<name>` as Kafka Connect's tasks do: the group splits the
+//! partitions over the tasks of every worker running the connector, and moves a dead
+//! member's partitions after its session timeout.
 
 use crate::config::ConfigMap;
 use crate::kafka::client::{ClientConfigError, Role};
@@ -193,11 +192,9 @@ pub fn client_config(
     // Small queues drain in well under librdkafka's default 1 s backoff: check again sooner
     // so the task does not wait on an empty queue.
     ours.set("fetch.queue.backoff.ms", "100");
-    if worker.distributed().is_some() {
-        // Tasks of every worker share the connector's group: incremental rebalances move
-        // only the partitions that change hands.
-        ours.set("partition.assignment.strategy", "cooperative-sticky");
-    }
+    // Tasks of every worker share the connector's group: incremental rebalances move only
+    // the partitions that change hands.
+    ours.set("partition.assignment.strategy", "cooperative-sticky");
     // Our defaults, unless the worker's `consumer.*` or the connector's overrides say otherwise.
     for (k, v) in ours.config_map() {
         if cfg.get(k).is_none() {
@@ -305,61 +302,8 @@ pub fn partitions(
     Ok(all)
 }
 
-/// Task `task` of `tasks` takes every `tasks`-th partition of the sorted list.
-pub fn share(partitions: &[(String, i32)], task: u32, tasks: u32) -> Vec<(String, i32)> {
-    let tasks = tasks.max(1) as usize;
-    partitions
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| i % tasks == task as usize)
-        .map(|(_, tp)| tp.clone())
-        .collect()
-}
-
-/// Assigns `share` to the consumer, each partition starting at the group's committed offset
-/// (or the beginning when the group has none, as Connect's sink consumers do).
-/// Returns the starting offsets.
-pub fn assign(
-    consumer: &TaskConsumer,
-    group: &str,
-    share: &[(String, i32)],
-) -> Result<BTreeMap<(String, i32), Offset>, ConsumerError> {
-    let mut tpl = TopicPartitionList::new();
-    for (t, p) in share {
-        tpl.add_partition(t, *p);
-    }
-    let committed = consumer
-        .committed_offsets(tpl, METADATA_TIMEOUT)
-        .map_err(|source| ConsumerError::Committed {
-            group: group.to_string(),
-            source,
-        })?;
-    let mut start = TopicPartitionList::new();
-    let mut offsets = BTreeMap::new();
-    for elem in committed.elements() {
-        let offset = match elem.offset() {
-            Offset::Offset(o) if o >= 0 => Offset::Offset(o),
-            _ => Offset::Beginning,
-        };
-        start
-            .add_partition_offset(elem.topic(), elem.partition(), offset)
-            .map_err(|source| ConsumerError::Assign {
-                group: group.to_string(),
-                source,
-            })?;
-        offsets.insert((elem.topic().to_string(), elem.partition()), offset);
-    }
-    consumer
-        .assign(&start)
-        .map_err(|source| ConsumerError::Assign {
-            group: group.to_string(),
-            source,
-        })?;
-    Ok(offsets)
-}
-
-/// Distributed mode: joins the connector's group for `topics`; the group spreads their
-/// partitions over the tasks of every worker and rebalances when a worker comes or goes.
+/// Joins the connector's group for `topics`; the group spreads their partitions over the
+/// tasks of every worker and rebalances when a task or a worker comes or goes.
 /// Partitions start at the group's committed offset (or the beginning).
 pub fn subscribe(
     consumer: &TaskConsumer,
@@ -375,7 +319,7 @@ pub fn subscribe(
         })
 }
 
-/// The partitions the consumer holds now (distributed mode: they change on rebalance).
+/// The partitions the consumer holds now (they change on rebalance).
 pub fn current_assignment(consumer: &TaskConsumer) -> Vec<(String, i32)> {
     consumer
         .assignment()
@@ -420,22 +364,4 @@ pub fn assignment_list(share: &[(String, i32)]) -> TopicPartitionList {
         tpl.add_partition(t, *p);
     }
     tpl
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn partitions_are_shared_round_robin_without_overlap() {
-        let parts: Vec<(String, i32)> = (0..6).map(|p| ("meter".to_string(), p)).collect();
-        let shares: Vec<_> = (0..3).map(|t| share(&parts, t, 3)).collect();
-        assert_eq!(
-            shares[0],
-            vec![("meter".to_string(), 0), ("meter".to_string(), 3)]
-        );
-        let mut all: Vec<_> = shares.concat();
-        all.sort();
-        assert_eq!(all, parts);
-    }
 }

@@ -58,9 +58,6 @@ struct Runner {
     /// the consumer's rebalance callback).
     acked: kc::AckedOffsets,
     committed: BTreeMap<(String, i32), i64>,
-    /// Distributed mode: the task subscribes to the connector's group instead of assigning
-    /// itself a fixed share.
-    distributed: bool,
 }
 
 pub(super) async fn run(
@@ -71,9 +68,7 @@ pub(super) async fn run(
     let tolerance = Tolerance::from_config(&spec.config);
     let group = kc::group_id(&spec.connector);
     let metrics = TaskMetrics::for_task(&spec.connector, spec.task_id);
-    let distributed = spec.worker.distributed().is_some();
     let mut runner = Runner {
-        distributed,
         spec,
         control,
         status,
@@ -206,8 +201,8 @@ impl Runner {
         result
     }
 
-    /// Creates the consumer and assigns this task's share of partitions, retrying outages.
-    async fn assign(&mut self) -> Result<(TaskConsumer, Vec<(String, i32)>), Exit> {
+    /// Creates the consumer and subscribes it to the connector's group, retrying outages.
+    async fn subscribe(&mut self) -> Result<TaskConsumer, Exit> {
         let mut retry = Retry::new();
         loop {
             let attempt = tokio::task::block_in_place(|| -> Result<_, kc::ConsumerError> {
@@ -219,16 +214,14 @@ impl Runner {
                     self.acked.clone(),
                 )?;
                 let topics = kc::resolve_topics(&consumer, &self.spec.worker, &self.spec.config)?;
-                let all = kc::partitions(&consumer, &self.spec.worker, &topics)?;
-                if self.distributed {
-                    kc::subscribe(&consumer, &self.group, &topics)?;
-                    tracing::info!(?topics, "subscribed (distributed mode)");
-                    return Ok((consumer, Vec::new()));
-                }
-                let share = kc::share(&all, self.spec.task_id, self.spec.tasks);
-                let start = kc::assign(&consumer, &self.group, &share)?;
-                tracing::info!(partitions = ?start, "assigned");
-                Ok((consumer, share))
+                // Reads the topics' metadata: a topic that does not exist fails here, clearly.
+                kc::partitions(&consumer, &self.spec.worker, &topics)?;
+                // Every task, on every worker, is a member of the connector's group (as Kafka
+                // Connect's tasks are): the group spreads the partitions and moves them when a
+                // task or a worker comes or goes.
+                kc::subscribe(&consumer, &self.group, &topics)?;
+                tracing::info!(?topics, group = %self.group, "subscribed");
+                Ok(consumer)
             });
             // "Broker transport failure" says little: ask the brokers why (bad credentials
             // or certificates fail the task instead of retrying forever).
@@ -252,7 +245,7 @@ impl Runner {
         key_conv: Arc<dyn Converter>,
         value_conv: Arc<dyn Converter>,
     ) -> Result<(), Exit> {
-        let (consumer, share) = self.assign().await?;
+        let consumer = self.subscribe().await?;
         self.set(State::Running, None);
         let max_poll = self
             .spec
@@ -261,16 +254,9 @@ impl Runner {
             .get("consumer.max.poll.records")
             .and_then(|v| v.trim().parse().ok())
             .unwrap_or(DEFAULT_MAX_POLL_RECORDS);
-        let fixed = kc::assignment_list(&share);
-        // Distributed mode: what the group gave this task at the time of the pause/resume.
-        let distributed = self.distributed;
-        let assignment = |consumer: &TaskConsumer| {
-            if distributed {
-                kc::assignment_list(&kc::current_assignment(consumer))
-            } else {
-                fixed.clone()
-            }
-        };
+        // What the group gives this task at the time of a pause/resume.
+        let assignment =
+            |consumer: &TaskConsumer| kc::assignment_list(&kc::current_assignment(consumer));
         let mut paused = false;
         let mut flush = tokio::time::interval(self.spec.worker.offset_flush_interval);
         flush.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -326,18 +312,16 @@ impl Runner {
 
     fn commit(&mut self, consumer: &TaskConsumer) {
         let mut acked = self.acked.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        if self.distributed {
-            // A partition the group moved to another task was committed when it was revoked;
-            // from then on only its new owner commits it.
-            let held = kc::current_assignment(consumer);
-            let held = |tp: &(String, i32)| held.contains(tp);
-            acked.retain(|tp, _| held(tp));
-            self.acked
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .retain(|tp, _| held(tp));
-            self.committed.retain(|tp, _| held(tp));
-        }
+        // A partition the group moved to another task was committed when it was revoked;
+        // from then on only its new owner commits it.
+        let held = kc::current_assignment(consumer);
+        let held = |tp: &(String, i32)| held.contains(tp);
+        acked.retain(|tp, _| held(tp));
+        self.acked
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|tp, _| held(tp));
+        self.committed.retain(|tp, _| held(tp));
         if acked != self.committed {
             match tokio::task::block_in_place(|| kc::commit(consumer, &self.group, &acked)) {
                 Ok(()) => {

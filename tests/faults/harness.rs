@@ -672,7 +672,8 @@ impl Worker {
             &config,
             format!(
                 "bootstrap.servers={bootstrap}\nlisteners=http://127.0.0.1:{port}\nstate.dir={}\n\
-                 offset.flush.interval.ms=500\n",
+                 offset.flush.interval.ms=500\n\
+                 consumer.session.timeout.ms=6000\nconsumer.heartbeat.interval.ms=1000\n",
                 dir.join("state").display()
             ),
         )
