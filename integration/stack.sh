@@ -14,7 +14,10 @@
 # point at real services. Heaps: STACK_KAFKA_HEAP, STACK_CASSANDRA_HEAP, STACK_REGISTRY_HEAP.
 # A second Cassandra beside the first (as tests/common/cassandra.rs starts one): its own
 # STACK_DIR, CASSANDRA_PORT, STACK_CASSANDRA_STORAGE_PORT, and STACK_CASSANDRA_AUTHENTICATOR
-# (PasswordAuthenticator; CASSANDRA_USERNAME / CASSANDRA_PASSWORD for the readiness probe).
+# (PasswordAuthenticator; CASSANDRA_USERNAME / CASSANDRA_PASSWORD for the readiness probe),
+# STACK_CASSANDRA_RPC_ADDRESS (e.g. 0.0.0.0), STACK_CASSANDRA_YAML_EXTRA (a file appended to
+# cassandra.yaml, e.g. client_encryption_options; CASSANDRA_SSL_CA, CASSANDRA_SSL_CERT and
+# CASSANDRA_SSL_KEY then let the readiness probe speak TLS).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
@@ -130,7 +133,10 @@ start_cassandra() {
   render "$INTEGRATION_DIR/stack/cassandra/cassandra.yaml.in" "$conf/cassandra.yaml" \
     "s|@HOST@|$CASSANDRA_CONTACT_POINTS|g" "s|@CQL_PORT@|$CASSANDRA_PORT|g" \
     "s|@STORAGE_PORT@|${STACK_CASSANDRA_STORAGE_PORT:-7000}|g" "s|@DATA@|$data|g" \
-    "s|@AUTHENTICATOR@|${STACK_CASSANDRA_AUTHENTICATOR:-AllowAllAuthenticator}|g"
+    "s|@AUTHENTICATOR@|${STACK_CASSANDRA_AUTHENTICATOR:-AllowAllAuthenticator}|g" \
+    "s|@RPC_ADDRESS@|${STACK_CASSANDRA_RPC_ADDRESS:-$CASSANDRA_CONTACT_POINTS}|g"
+  # More settings (e.g. client_encryption_options) from a file of the caller's.
+  if [ -n "${STACK_CASSANDRA_YAML_EXTRA:-}" ]; then cat "$STACK_CASSANDRA_YAML_EXTRA" >>"$conf/cassandra.yaml"; fi
   local options=() line
   while read -r line; do [[ -z "$line" || "$line" == \#* ]] || options+=("$line"); done \
     <"$INTEGRATION_DIR/stack/cassandra/jvm17-server.options"

@@ -11,7 +11,7 @@ use cdrs_tokio::authenticators::StaticPasswordAuthenticatorProvider;
 use cdrs_tokio::cluster::session::{SessionBuilder, TcpSessionBuilder};
 use cdrs_tokio::cluster::NodeTcpConfigBuilder;
 use cdrs_tokio::load_balancing::RoundRobinLoadBalancingStrategy;
-use common::cassandra::PrivateCassandra;
+use common::cassandra::{NodeOptions, PrivateCassandra};
 use common::sink::*;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::ClientConfig;
@@ -70,7 +70,13 @@ fn sink_config(topic: &str, keyspace: &str, port: u16, password: &str) -> Config
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn plain_auth_writes_with_the_right_password_and_fails_clearly_with_a_wrong_one() {
     let node = tokio::task::block_in_place(|| {
-        PrivateCassandra::start("cassandra-auth", "PasswordAuthenticator")
+        PrivateCassandra::start(
+            "cassandra-auth",
+            NodeOptions {
+                authenticator: Some("PasswordAuthenticator".into()),
+                ..NodeOptions::default()
+            },
+        )
     });
     let session = session_as(node.port, USER, PASSWORD).await;
     let keyspace = meter_table(&session).await;

@@ -4,7 +4,9 @@
     ready.py cassandra HOST PORT     SELECT release_version FROM system.local answered over CQL
 
 Used by integration/stack.sh, which retries until its deadline. Credentials for a Cassandra
-with PasswordAuthenticator come from CASSANDRA_USERNAME / CASSANDRA_PASSWORD.
+with PasswordAuthenticator come from CASSANDRA_USERNAME / CASSANDRA_PASSWORD; one that
+only speaks TLS is reached with CASSANDRA_SSL_CA (and CASSANDRA_SSL_CERT / CASSANDRA_SSL_KEY
+when it wants a client certificate).
 """
 import os
 import sys
@@ -26,7 +28,15 @@ def cassandra(host: str, port: str) -> None:
     auth = None
     if os.environ.get("CASSANDRA_USERNAME"):
         auth = PlainTextAuthProvider(os.environ["CASSANDRA_USERNAME"], os.environ.get("CASSANDRA_PASSWORD", ""))
-    cluster = Cluster([host], port=int(port), auth_provider=auth, connect_timeout=3, control_connection_timeout=3)
+    ssl_context = None
+    if os.environ.get("CASSANDRA_SSL_CA"):
+        import ssl
+
+        ssl_context = ssl.create_default_context(cafile=os.environ["CASSANDRA_SSL_CA"])
+        if os.environ.get("CASSANDRA_SSL_CERT"):
+            ssl_context.load_cert_chain(os.environ["CASSANDRA_SSL_CERT"], os.environ.get("CASSANDRA_SSL_KEY"))
+    cluster = Cluster([host], port=int(port), auth_provider=auth, ssl_context=ssl_context,
+                      connect_timeout=3, control_connection_timeout=3)
     try:
         row = cluster.connect().execute("SELECT release_version FROM system.local", timeout=3).one()
         print(row.release_version)

@@ -1,16 +1,36 @@
 //! An Apache Cassandra node of a test's own, for settings the shared node does not have
-//! (e.g. `PasswordAuthenticator`): `integration/stack.sh up` with its own STACK_DIR and free
-//! ports, started from the same jars; `stack.sh down` when dropped. Its logs are kept in
-//! target/stack-logs/<name>/.
+//! (`PasswordAuthenticator`, client TLS): `integration/stack.sh up` with its own STACK_DIR
+//! and free ports, started from the same jars; `stack.sh down` when dropped. Its logs are
+//! kept in target/stack-logs/<name>/.
 
 use super::free_port;
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+/// Client TLS on the node's native port (`client_encryption_options`, PEM files).
+#[derive(Debug, Clone)]
+pub struct NodeTls {
+    /// The server's certificate chain and key in one PEM file.
+    pub server_bundle: PathBuf,
+    pub ca: PathBuf,
+    /// Client certificate and key the readiness probe presents when the node requires one.
+    pub client_cert: Option<(PathBuf, PathBuf)>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct NodeOptions {
+    /// e.g. `PasswordAuthenticator` (default: AllowAllAuthenticator).
+    pub authenticator: Option<String>,
+    pub tls: Option<NodeTls>,
+    /// Serve CQL on every loopback address (`rpc_address: 0.0.0.0`), not only 127.0.0.1.
+    pub every_address: bool,
+}
 
 pub struct PrivateCassandra {
     pub port: u16,
     storage_port: u16,
-    authenticator: String,
+    options: NodeOptions,
     stack_dir: tempfile::TempDir,
     logs: PathBuf,
 }
@@ -20,30 +40,48 @@ fn stack_script() -> PathBuf {
 }
 
 impl PrivateCassandra {
-    /// Starts a node with `authenticator` (e.g. `PasswordAuthenticator`) and waits until it
-    /// serves CQL (as the default superuser `cassandra`/`cassandra` when it authenticates).
+    /// Starts a node and waits until it serves CQL (as the default superuser
+    /// `cassandra`/`cassandra` when it authenticates, over TLS when it has `tls`).
     /// Blocks for the 20-60 s a node takes to start.
-    pub fn start(name: &str, authenticator: &str) -> PrivateCassandra {
+    pub fn start(name: &str, options: NodeOptions) -> PrivateCassandra {
         let node = PrivateCassandra {
             port: free_port(),
             storage_port: free_port(),
-            authenticator: authenticator.to_string(),
+            options,
             stack_dir: tempfile::tempdir().expect("stack dir"),
             logs: Path::new(env!("CARGO_MANIFEST_DIR"))
                 .join("target/stack-logs")
                 .join(name),
         };
+        let mut extra = String::new();
+        if let Some(tls) = &node.options.tls {
+            let _ = write!(
+                extra,
+                "client_encryption_options:\n  enabled: true\n  optional: false\n  \
+                 require_client_auth: {}\n  ssl_context_factory:\n    \
+                 class_name: org.apache.cassandra.security.PEMBasedSslContextFactory\n  \
+                 keystore: {}\n  truststore: {}\n",
+                tls.client_cert.is_some(),
+                tls.server_bundle.display(),
+                tls.ca.display()
+            );
+        }
+        std::fs::write(node.yaml_extra(), extra).expect("write the yaml extra");
         let out = node
             .stack("up")
             .output()
             .expect("run integration/stack.sh up");
         assert!(
             out.status.success(),
-            "a private Cassandra ({authenticator}) did not start:\n{}{}",
+            "a private Cassandra ({name}) did not start:\n{}{}",
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         );
         node
+    }
+
+    fn yaml_extra(&self) -> PathBuf {
+        self.stack_dir.path().join("cassandra-extra.yaml")
     }
 
     fn stack(&self, action: &str) -> Command {
@@ -59,12 +97,24 @@ impl PrivateCassandra {
                 "STACK_CASSANDRA_STORAGE_PORT",
                 self.storage_port.to_string(),
             )
-            .env("STACK_CASSANDRA_AUTHENTICATOR", &self.authenticator)
+            .env("STACK_CASSANDRA_YAML_EXTRA", self.yaml_extra())
             .env("STACK_CASSANDRA_HEAP", "768m");
-        if self.authenticator.contains("Password") {
+        if self.options.every_address {
+            command.env("STACK_CASSANDRA_RPC_ADDRESS", "0.0.0.0");
+        }
+        if let Some(authenticator) = &self.options.authenticator {
             command
+                .env("STACK_CASSANDRA_AUTHENTICATOR", authenticator)
                 .env("CASSANDRA_USERNAME", "cassandra")
                 .env("CASSANDRA_PASSWORD", "cassandra");
+        }
+        if let Some(tls) = &self.options.tls {
+            command.env("CASSANDRA_SSL_CA", &tls.ca);
+            if let Some((cert, key)) = &tls.client_cert {
+                command
+                    .env("CASSANDRA_SSL_CERT", cert)
+                    .env("CASSANDRA_SSL_KEY", key);
+            }
         }
         command
     }

@@ -7,7 +7,6 @@ pub mod pki;
 pub mod sink;
 pub mod stores;
 pub mod tcp_proxy;
-pub mod tls_front;
 
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;

@@ -235,22 +235,39 @@ async fn probe_tls(
             _ => SinkError::transient("AllNodesFailedException", message),
         }
     };
+    // After our side of the handshake, a node that refuses our certificate (or the lack of
+    // one) resets the connection instead of answering: say what that usually means.
+    let after_handshake = |e: std::io::Error| {
+        use std::io::ErrorKind::{BrokenPipe, ConnectionReset, UnexpectedEof};
+        if matches!(e.kind(), BrokenPipe | ConnectionReset | UnexpectedEof) {
+            std::io::Error::new(
+                e.kind(),
+                format!(
+                    "{e}: the node closed the connection after the TLS handshake (does it \
+                     expect TLS, or require a client certificate? see ssl.keystore.path or \
+                     ssl.openssl.keyCertChain)"
+                ),
+            )
+        } else {
+            e
+        }
+    };
     let attempt = async {
         let tcp = tokio::net::TcpStream::connect(addr).await?;
         let mut stream = tokio_rustls::TlsConnector::from(tls)
             .connect(name, tcp)
             .await?;
         // Protocol v4 OPTIONS: version, flags, stream id, opcode, body length.
-        stream.write_all(&[0x04, 0, 0, 0, 0x05, 0, 0, 0, 0]).await?;
-        stream.flush().await?;
-        let mut first = [0u8; 1];
-        match stream.read(&mut first).await? {
-            0 => Err(std::io::Error::new(
-                std::io::ErrorKind::UnexpectedEof,
-                "the node closed the connection (does it expect TLS?)",
-            )),
-            _ => Ok(()),
-        }
+        let asked = async {
+            stream.write_all(&[0x04, 0, 0, 0, 0x05, 0, 0, 0, 0]).await?;
+            stream.flush().await?;
+            let mut first = [0u8; 1];
+            match stream.read(&mut first).await? {
+                0 => Err(std::io::Error::from(std::io::ErrorKind::UnexpectedEof)),
+                _ => Ok(()),
+            }
+        };
+        asked.await.map_err(after_handshake)
     };
     match tokio::time::timeout(CONNECT_TIMEOUT, attempt).await {
         Ok(result) => result.map_err(failed),
