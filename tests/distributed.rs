@@ -55,6 +55,17 @@ async fn produce_range(topic: &str, from: u64, to: u64) {
     }
 }
 
+/// Worker properties of distributed cluster `cluster` (its group and storage topics, the
+/// config topic's replication factor), with 6 s worker session timeouts.
+fn cluster_properties(cluster: &str, config_replication: u32) -> String {
+    format!(
+        "group.id={cluster}\nconfig.storage.topic={cluster}-configs\n\
+         status.storage.topic={cluster}-status\noffset.storage.topic={cluster}-offsets\n\
+         config.storage.replication.factor={config_replication}\nheartbeat.interval.ms=1000\n\
+         session.timeout.ms=6000\n"
+    )
+}
+
 /// The worker log lines about group membership (for failure messages).
 fn interesting(w: &Worker) -> String {
     let text = w.log_text();
@@ -175,12 +186,7 @@ async fn workers_share_connectors_tasks_status_and_offsets() {
         .expect("create topic");
 
     let cluster = unique("dcluster");
-    let extra = format!(
-        "group.id={cluster}\nconfig.storage.topic={cluster}-configs\n\
-         status.storage.topic={cluster}-status\noffset.storage.topic={cluster}-offsets\n\
-         config.storage.replication.factor=3\nheartbeat.interval.ms=1000\n\
-         session.timeout.ms=6000\n"
-    );
+    let extra = cluster_properties(&cluster, 3);
     let dir = tempfile::tempdir().expect("tempdir");
     let start = |i: usize| {
         let state = dir.path().join(format!("state-{i}"));
@@ -504,11 +510,8 @@ async fn a_worker_killed_with_sigkill_hands_its_partitions_over_and_nothing_is_l
         .expect("create topic");
     let cluster = unique("dkcluster");
     let extra = format!(
-        "group.id={cluster}\nconfig.storage.topic={cluster}-configs\n\
-         status.storage.topic={cluster}-status\noffset.storage.topic={cluster}-offsets\n\
-         config.storage.replication.factor=1\nheartbeat.interval.ms=1000\n\
-         session.timeout.ms=6000\nconsumer.session.timeout.ms=6000\n\
-         consumer.heartbeat.interval.ms=1000\n"
+        "{}consumer.session.timeout.ms=6000\nconsumer.heartbeat.interval.ms=1000\n",
+        cluster_properties(&cluster, 1)
     );
     let dir = tempfile::tempdir().expect("tempdir");
     let w1 =

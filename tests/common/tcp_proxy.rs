@@ -120,21 +120,8 @@ type Write = tokio::net::tcp::OwnedWriteHalf;
 async fn pump(mut from: Read, mut to: Write, mut mode: watch::Receiver<Mode>) -> (Read, Write) {
     let mut buf = vec![0u8; 64 * 1024];
     loop {
-        // Wait while stalled; a reset ends the connection.
-        loop {
-            let current = *mode.borrow_and_update();
-            match current {
-                Mode::Forward => break,
-                Mode::Refuse => {
-                    abort(&from);
-                    return (from, to);
-                }
-                Mode::Stall => {
-                    if mode.changed().await.is_err() {
-                        return (from, to);
-                    }
-                }
-            }
+        if !forwarding(&mut mode, &from).await {
+            return (from, to);
         }
         let n = tokio::select! {
             read = from.read(&mut buf) => match read {
@@ -150,23 +137,28 @@ async fn pump(mut from: Read, mut to: Write, mut mode: watch::Receiver<Mode>) ->
             }
         };
         // Bytes in hand are written even if the mode changes: held while stalled.
-        loop {
-            let current = *mode.borrow_and_update();
-            match current {
-                Mode::Refuse => {
-                    abort(&from);
-                    return (from, to);
-                }
-                Mode::Stall => {
-                    if mode.changed().await.is_err() {
-                        return (from, to);
-                    }
-                }
-                Mode::Forward => break,
-            }
-        }
-        if to.write_all(&buf[..n]).await.is_err() {
+        if !forwarding(&mut mode, &from).await || to.write_all(&buf[..n]).await.is_err() {
             return (from, to);
+        }
+    }
+}
+
+/// Waits while the proxy stalls; false when the connection must end (`Refuse`, which resets
+/// it, or the proxy is gone).
+async fn forwarding(mode: &mut watch::Receiver<Mode>, from: &Read) -> bool {
+    loop {
+        let current = *mode.borrow_and_update();
+        match current {
+            Mode::Forward => return true,
+            Mode::Refuse => {
+                abort(from);
+                return false;
+            }
+            Mode::Stall => {
+                if mode.changed().await.is_err() {
+                    return false;
+                }
+            }
         }
     }
 }

@@ -105,6 +105,7 @@ pub fn plan(table: &TableConfig, query: &str, metadata: &PreparedMetadata) -> Re
         delete: None,
         counter: false,
         custom: true,
+        binds_ttl: false,
     })
 }
 

@@ -29,6 +29,8 @@ pub struct Plan {
     pub counter: bool,
     /// A user's `.query`: values are bound in marker order, nothing appended.
     pub custom: bool,
+    /// The INSERT ends with `AND TTL ?` (a TTL is configured or `__ttl` mapped).
+    pub binds_ttl: bool,
 }
 
 /// What a record becomes for one table.
@@ -83,6 +85,9 @@ pub fn plan(table: &TableConfig, schema: &TableSchema) -> Result<Plan, String> {
         .filter(|c| c.primary_key)
         .map(|c| format!("{} = ?", quote(&c.name)))
         .collect();
+    // No TTL unless one is configured or mapped: binding one (even 0) would override the
+    // table's default_time_to_live, which DataStax leaves to apply.
+    let binds_ttl = binds_ttl(table);
     let insert = if counter {
         let sets: Vec<String> = columns
             .iter()
@@ -97,9 +102,7 @@ pub fn plan(table: &TableConfig, schema: &TableSchema) -> Result<Plan, String> {
     } else {
         let names: Vec<String> = columns.iter().map(|c| quote(&c.name)).collect();
         let marks = vec!["?"; columns.len()].join(", ");
-        // No TTL unless one is configured or mapped: binding one (even 0) would override the
-        // table's default_time_to_live, which DataStax leaves to apply.
-        let ttl = if binds_ttl(table) { " AND TTL ?" } else { "" };
+        let ttl = if binds_ttl { " AND TTL ?" } else { "" };
         format!(
             "INSERT INTO {table_ref} ({}) VALUES ({marks}) USING TIMESTAMP ?{ttl}",
             names.join(", ")
@@ -121,6 +124,7 @@ pub fn plan(table: &TableConfig, schema: &TableSchema) -> Result<Plan, String> {
         delete,
         counter,
         custom: false,
+        binds_ttl: binds_ttl && !counter,
     })
 }
 
@@ -238,7 +242,7 @@ pub fn bind(
         return Ok(Write::Upsert(ordered));
     }
     values.push(Bound::Some(timestamp.to_be_bytes().to_vec()));
-    if binds_ttl(table) {
+    if plan.binds_ttl {
         values.push(match ttl_seconds(record, table)? {
             Some(seconds) => Bound::Some(seconds.to_be_bytes().to_vec()),
             // Unset: the table's default_time_to_live applies to this record.
