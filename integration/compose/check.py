@@ -115,9 +115,26 @@ def interpolate(value, env: dict[str, str], missing: list[str]):
 def load_compose(path: Path, env: dict[str, str] | None = None) -> tuple[dict, list[str]]:
     """The document with variables interpolated (from `env`, default: none set, as on a
     fresh machine without .env), and the variables used without a default."""
-    raw = yaml.safe_load(path.read_text())
+    raw = yaml.load(path.read_text(), Loader=ComposeLoader)
     missing: list[str] = []
     return interpolate(raw, env or {}, missing), missing
+
+
+class ComposeLoader(yaml.SafeLoader):
+    """YAML with compose's merge tags: `!override` (replace, not merge, the value of the file
+    below) and `!reset` (drop it). Loaded as the plain value, and nothing for `!reset`."""
+
+
+def _untagged(loader: yaml.SafeLoader, node: yaml.Node):
+    if isinstance(node, yaml.MappingNode):
+        return loader.construct_mapping(node, deep=True)
+    if isinstance(node, yaml.SequenceNode):
+        return loader.construct_sequence(node, deep=True)
+    return loader.construct_scalar(node)
+
+
+ComposeLoader.add_constructor("!override", _untagged)
+ComposeLoader.add_constructor("!reset", lambda loader, node: None)
 
 
 def compose_schema() -> dict:

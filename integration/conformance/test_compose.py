@@ -53,15 +53,16 @@ def test_shipped_stack_passes_every_static_check():
 
 def test_shipped_stack_has_the_expected_shape(shipped):
     svcs = shipped["services"]
-    for name in ("zookeeper", "kafka", "schema-registry", "cassandra", "cassandra-init",
-                 "kafka-manager", "kafka-manager-init", "cassink", "connectors-init",
-                 "producer-tweets", "producer-weather", "producer-meter"):
+    for name in ("kafka", "schema-registry", "cassandra", "cassandra-init", "cassink",
+                 "connectors-init", "producer-tweets", "producer-weather", "producer-meter"):
         assert name in svcs, name
-    assert svcs["kafka"]["environment"]["KAFKA_ZOOKEEPER_CONNECT"] == "zookeeper:2181"
+    assert "zookeeper" not in svcs and "kafka-manager" not in svcs
+    kafka = svcs["kafka"]["environment"]
+    assert kafka["KAFKA_PROCESS_ROLES"] == "broker,controller"
+    assert "KAFKA_ZOOKEEPER_CONNECT" not in kafka
     assert svcs["cassink"]["environment"]["CONNECT_BOOTSTRAP_SERVERS"] == "kafka:9092"
     assert svcs["connectors-init"]["depends_on"]["cassink"]["condition"] == "service_healthy"
     assert "8083:8083" in svcs["cassink"]["ports"]
-    assert "9000:9000" in svcs["kafka-manager"]["ports"]
     assert all(svcs[s].get("profiles") == ["avro"]
                for s in ("producer-meter-avro", "connectors-init-avro"))
 
@@ -111,10 +112,10 @@ MUTATIONS = {
             {"producer-meter-avro": {"condition": "service_started"}}),
         "depends on producer-meter-avro, which only runs with profile(s) ['avro']"),
     "dependency cycle": (
-        lambda d: _svc(d, "kafka")["depends_on"].update({"cassink": {"condition": "service_started"}}),
+        lambda d: _svc(d, "kafka").setdefault("depends_on", {}).update({"cassink": {"condition": "service_started"}}),
         "cycle:"),
     "host port clash": (
-        lambda d: _svc(d, "kafka-manager")["ports"].append("8083:9001"),
+        lambda d: _svc(d, "cassandra")["ports"].append("8083:9160"),
         "host port 8083/tcp is published by both"),
     "unknown worker key": (
         lambda d: _svc(d, "cassink")["environment"].update({"CONNECT_BOOTSTRAP_SERVER": "kafka:9092"}),
@@ -148,8 +149,8 @@ MUTATIONS = {
         lambda d: _svc(d, "cassandra").update({"image": "cassandra:latest"}),
         "image cassandra:latest is not pinned"),
     "unpinned image (no tag)": (
-        lambda d: _svc(d, "zookeeper").update({"image": "confluentinc/cp-zookeeper"}),
-        "image confluentinc/cp-zookeeper is not pinned"),
+        lambda d: _svc(d, "schema-registry").update({"image": "confluentinc/cp-schema-registry"}),
+        "image confluentinc/cp-schema-registry is not pinned"),
     "local image pulled": (
         lambda d: _svc(d, "producer-meter").update({"pull_policy": "always"}),
         "would pull cassink:local"),
@@ -160,8 +161,8 @@ MUTATIONS = {
         lambda d: _svc(d, "connectors-init")["command"].append("/connectors/nope.json"),
         "/connectors/nope.json maps to"),
     "script with no mount": (
-        lambda d: _svc(d, "kafka-manager-init").pop("volumes"),
-        "/compose/kafka-manager-init.sh is used but no bind mount provides it"),
+        lambda d: _svc(d, "connectors-init").pop("volumes"),
+        "/compose/connectors-init.sh is used but no bind mount provides it"),
     "shipped connector left out": (
         lambda d: _svc(d, "connectors-init")["command"].remove("/connectors/meter.json"),
         "connectors/meter.json is not loaded by any init service"),
@@ -367,3 +368,65 @@ def test_a_worker_without_state_dir_or_cluster_is_rejected(doc):
     assert any("CONNECT_STATE_DIR is not set" in p for p in problems(doc))
     doc["services"]["cassink"]["environment"]["CONNECT_CONFIG_STORAGE_TOPIC"] = "cassink-configs"
     assert not any("CONNECT_STATE_DIR" in p for p in problems(doc))
+
+
+# ---- the same major versions as the test stack --------------------------------------------
+
+def _stack_version(component: str, artifact: str) -> str:
+    import xml.etree.ElementTree as ET
+    ns = {"m": "http://maven.apache.org/POM/4.0.0"}
+    pom = ET.parse(ROOT / f"integration/stack/{component}/pom.xml")
+    for dep in pom.getroot().iterfind(".//m:dependency", ns):
+        if dep.findtext("m:artifactId", namespaces=ns) == artifact:
+            return dep.findtext("m:version", namespaces=ns)
+    raise AssertionError(f"{artifact} not in integration/stack/{component}/pom.xml")
+
+
+def _tag(image: str) -> str:
+    return image.rsplit(":", 1)[1]
+
+
+def test_compose_runs_the_kafka_and_cassandra_majors_the_tests_run_on(shipped):
+    svcs = shipped["services"]
+    kafka = _stack_version("kafka", "kafka_2.13")
+    cassandra = _stack_version("cassandra", "cassandra-all")
+    assert svcs["kafka"]["image"].startswith("apache/kafka:")
+    assert _tag(svcs["kafka"]["image"]).split(".")[0] == kafka.split(".")[0], (svcs["kafka"], kafka)
+    for name in ("cassandra", "cassandra-init"):
+        tag = _tag(svcs[name]["image"])
+        assert tag.split(".")[:2] == cassandra.split(".")[:2], (name, tag, cassandra)
+
+
+# ---- the kafka-manager override -----------------------------------------------------------
+
+KAFKA_MANAGER = ROOT / "docker-compose.kafka-manager.yml"
+
+
+def test_kafka_manager_override_is_a_valid_compose_document():
+    doc, missing = check.load_compose(KAFKA_MANAGER)
+    assert missing == []
+    report = check.Report()
+    check.check_schema(doc, report)
+    assert report.problems == [], report.problems
+
+
+def test_kafka_manager_override_swaps_kafka_for_zookeeper_mode(compose_cli):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COMPOSE_")}
+    r = subprocess.run(compose_cli + ["-f", str(COMPOSE), "-f", str(KAFKA_MANAGER),
+                                      "--project-directory", str(ROOT), "--profile", "*", "config",
+                                      "--format", "json"],
+                       capture_output=True, text=True, env=env, timeout=60)
+    assert r.returncode == 0, r.stderr
+    merged = json.loads(r.stdout)
+    report = check.Report()
+    check.check_document(merged, ROOT, report)
+    assert report.problems == [], "\n".join(report.problems)
+    svcs = merged["services"]
+    kafka = svcs["kafka"]["environment"]
+    # !override: none of the KRaft settings leak into the ZooKeeper-mode broker.
+    assert kafka["KAFKA_ZOOKEEPER_CONNECT"] == "zookeeper:2181"
+    assert not any(k.startswith(("KAFKA_PROCESS_ROLES", "KAFKA_CONTROLLER")) for k in kafka), kafka
+    assert [v["source"] for v in svcs["kafka"]["volumes"]] == ["kafka-zk-data"]
+    assert [p["published"] for p in svcs["kafka-manager"]["ports"]] == ["9000"]
+    assert svcs["kafka-manager"]["environment"]["ZK_HOSTS"] == "zookeeper:2181"
+    assert svcs["cassink"]["environment"]["CONNECT_BOOTSTRAP_SERVERS"] == "kafka:9092"
