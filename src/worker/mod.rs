@@ -1,5 +1,6 @@
 //! The runtime: worker config, connector/task lifecycle and status.
 
+pub mod acks;
 pub mod config;
 mod dlq;
 pub mod herder;

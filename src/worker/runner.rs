@@ -3,16 +3,17 @@
 //! reached the dead-letter queue). Offsets are committed every `offset.flush.interval.ms`, on
 //! pause and on stop, never past a record that was neither written nor skipped.
 
+use super::acks::{Ledger, Outcome};
 use super::dlq::DeadLetterQueue;
 use super::intake::{self, Intake};
 use super::security::secrets;
 use super::task::{Control, State, TaskSpec, TaskStatus};
 use super::tolerance::{Failure, Tolerance};
-use crate::connector::{SinkError, SinkTask, Stage, TaskContext};
+use crate::connector::{RecordFailure, SinkError, SinkTask, Stage, TaskContext};
 use crate::convert::{self, Converter, Part};
 use crate::kafka::consumer::{self as kc, TaskConsumer};
 use crate::metrics::TaskMetrics;
-use crate::record::{Position, SinkRecord};
+use crate::record::SinkRecord;
 use futures::StreamExt;
 use rdkafka::consumer::Consumer;
 use rdkafka::message::BorrowedMessage;
@@ -298,7 +299,11 @@ impl Runner {
                 }
                 _ = flush.tick() => self.commit(&consumer),
                 chunk = stream.next(), if !paused => {
-                    let Some(chunk) = chunk else { break Ok(()) };
+                    let Some(chunk) = chunk else {
+                        break Err(Exit::Failed(format!(
+                            "{CONNECT_EXCEPTION}: the Kafka consumer stopped delivering records"
+                        )));
+                    };
                     if let Err(exit) = self.process(sink, &key_conv, &value_conv, chunk).await {
                         break Err(exit);
                     }
@@ -347,8 +352,11 @@ impl Runner {
         chunk: Vec<Result<BorrowedMessage<'_>, rdkafka::error::KafkaError>>,
     ) -> Result<(), Exit> {
         self.metrics.records_polled.inc_by(chunk.len() as u64);
+        let mut ledger = Ledger::default();
         let mut records = Vec::with_capacity(chunk.len());
         let mut skipped: Vec<Failure> = Vec::new();
+        // A conversion failure that is not tolerated: the records before it are still written.
+        let mut fatal: Option<Failure> = None;
         for msg in chunk {
             let msg = match msg {
                 Ok(m) => m,
@@ -359,26 +367,8 @@ impl Runner {
             };
             // Started at the first transient failure: reading the clock per record costs.
             let mut retry: Option<Retry> = None;
-            loop {
+            let intake = loop {
                 match intake::convert(&msg, key_conv, value_conv).await {
-                    Intake::Record(r) => records.push(r),
-                    Intake::Failed(f) if self.tolerance.tolerates(f.stage) => skipped.push(f),
-                    Intake::Failed(f) => {
-                        // Write what came before the bad record, then fail on it.
-                        let rejected = self.write(sink, &records).await?;
-                        if let Some(first) =
-                            rejected.iter().find(|r| !self.tolerance.tolerates(r.stage))
-                        {
-                            return Err(self.fail_at(first.clone(), &records));
-                        }
-                        for r in &rejected {
-                            self.dead_letter(r).await?;
-                        }
-                        self.ack(records.iter().map(|r| &r.position));
-                        return Err(Exit::Failed(
-                            f.trace(&self.spec.connector, self.spec.task_id),
-                        ));
-                    }
                     Intake::Retry(e) => {
                         let problem = format!(
                             "converting record {}: {}",
@@ -387,39 +377,58 @@ impl Runner {
                         );
                         let retry = retry.get_or_insert_with(Retry::new);
                         self.wait_retry(retry, problem).await?;
-                        continue;
+                    }
+                    Intake::Record(r) => break Ok(r),
+                    Intake::Failed(f) => break Err(f),
+                }
+            };
+            match intake {
+                Ok(r) => {
+                    ledger.read(&r.position);
+                    records.push(r);
+                }
+                Err(f) => {
+                    ledger.read(&f.position);
+                    if self.tolerance.tolerates(f.stage) {
+                        skipped.push(f);
+                    } else {
+                        ledger.mark(&f.position, Outcome::Failed);
+                        fatal = Some(f);
+                        break;
                     }
                 }
-                break;
             }
         }
         let rejected = self.write(sink, &records).await?;
-        if let Some(first) = rejected.iter().find(|r| !self.tolerance.tolerates(r.stage)) {
-            return Err(self.fail_at(first.clone(), &records));
-        }
         self.metrics
             .records_written
-            .inc_by((records.len() - rejected.len()) as u64);
-        skipped.extend(rejected);
+            .inc_by(records.len().saturating_sub(rejected.len()) as u64);
+        let mut failed: Vec<Failure> = Vec::new();
+        for r in rejected {
+            if self.tolerance.tolerates(r.stage) {
+                skipped.push(r);
+            } else {
+                ledger.mark(&r.position, Outcome::Failed);
+                failed.push(r);
+            }
+        }
+        for r in &records {
+            // Rejected records were marked above: a record keeps its first outcome.
+            ledger.mark(&r.position, Outcome::Written);
+        }
         for f in &skipped {
             self.dead_letter(f).await?;
+            ledger.mark(&f.position, Outcome::Skipped);
         }
-        self.ack(records.iter().map(|r| &r.position));
-        self.ack(skipped.iter().map(|f| &f.position));
-        Ok(())
-    }
-
-    /// The task fails on `failure`: everything before it in its partition (and everything else
-    /// written) is acknowledged, nothing past it.
-    fn fail_at(&mut self, failure: Failure, records: &[SinkRecord]) -> Exit {
-        let at = &failure.position;
-        let done: Vec<Position> = records
-            .iter()
-            .map(|r| r.position.clone())
-            .filter(|p| p.topic != at.topic || p.partition != at.partition || p.offset < at.offset)
-            .collect();
-        self.ack(done.iter());
-        Exit::Failed(failure.trace(&self.spec.connector, self.spec.task_id))
+        self.acknowledge(&ledger);
+        // The first failure in read order ends the task; nothing past any failure is committed.
+        let first = failed.into_iter().next().or(fatal);
+        match first {
+            Some(f) => Err(Exit::Failed(
+                f.trace(&self.spec.connector, self.spec.task_id),
+            )),
+            None => Ok(()),
+        }
     }
 
     /// Puts records, retrying transient failures with exponential backoff. Returns the records
@@ -447,19 +456,7 @@ impl Runner {
                         tracing::info!("sink recovered");
                         self.set(State::Running, None);
                     }
-                    return Ok(rejected
-                        .into_iter()
-                        .filter_map(|r| {
-                            let rec = records.get(r.index)?;
-                            Some(Failure {
-                                position: rec.position.clone(),
-                                stage: Stage::Task,
-                                kind: r.error.kind.to_string(),
-                                message: r.error.message,
-                                raw: intake::raw_of(rec),
-                            })
-                        })
-                        .collect());
+                    return Ok(one_failure_per_record(rejected, records));
                 }
                 Err(e) if e.retriable => {
                     retrying = true;
@@ -497,33 +494,47 @@ impl Runner {
         }
     }
 
-    fn ack<'a>(&mut self, positions: impl Iterator<Item = &'a Position>) {
+    /// Publishes what the ledger allows to be committed (read by the flush and by the
+    /// rebalance callback).
+    fn acknowledge(&mut self, ledger: &Ledger) {
         let mut acked = self.acked.lock().unwrap_or_else(|p| p.into_inner());
-        let mut ack_one = |p: &Position| {
-            let next = acked.entry((p.topic.clone(), p.partition)).or_insert(0);
-            *next = (*next).max(p.offset + 1);
-        };
-        // Records come in runs from one partition: one map update per run, not per record.
-        let mut run: Option<&Position> = None;
-        for p in positions {
-            match run {
-                Some(r) if r.partition == p.partition && r.topic == p.topic => {
-                    if p.offset > r.offset {
-                        run = Some(p);
-                    }
-                }
-                _ => {
-                    if let Some(r) = run {
-                        ack_one(r);
-                    }
-                    run = Some(p);
-                }
-            }
-        }
-        if let Some(r) = run {
-            ack_one(r);
+        for ((topic, partition), next) in ledger.committable() {
+            let at = acked.entry((topic.to_string(), partition)).or_insert(next);
+            *at = (*at).max(next);
         }
     }
+}
+
+/// The sink's rejections as failures, one per record in the order of `records`: a record
+/// rejected by several tables (or statements) is one failure whose message names them all.
+fn one_failure_per_record(rejected: Vec<RecordFailure>, records: &[SinkRecord]) -> Vec<Failure> {
+    let mut by_index: BTreeMap<usize, Failure> = BTreeMap::new();
+    for r in rejected {
+        let Some(rec) = records.get(r.index) else {
+            tracing::warn!(
+                index = r.index,
+                "the sink rejected a record it was not given"
+            );
+            continue;
+        };
+        match by_index.entry(r.index) {
+            std::collections::btree_map::Entry::Occupied(mut f) => {
+                let f = f.get_mut();
+                f.message.push_str("; ");
+                f.message.push_str(&r.error.message);
+            }
+            std::collections::btree_map::Entry::Vacant(v) => {
+                v.insert(Failure {
+                    position: rec.position.clone(),
+                    stage: Stage::Task,
+                    kind: r.error.kind.to_string(),
+                    message: r.error.message,
+                    raw: intake::raw_of(rec),
+                });
+            }
+        }
+    }
+    by_index.into_values().collect()
 }
 
 fn retry_problem(e: &SinkError, records: &[SinkRecord]) -> String {

@@ -5,7 +5,9 @@
 use crate::config::ConfigMap;
 use crate::connector::SinkConnector;
 use crate::worker::config::WorkerConfig;
+use futures::FutureExt;
 use serde::Serialize;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use tokio::sync::watch;
 use tracing::Instrument;
@@ -140,7 +142,26 @@ impl TaskHandle {
 
 async fn run(spec: TaskSpec, control: watch::Receiver<Control>, status: watch::Sender<TaskStatus>) {
     let span = tracing::info_span!("task", connector = %spec.connector, task = spec.task_id);
-    super::runner::run(spec, control, status)
-        .instrument(span)
-        .await
+    let config = spec.config.clone();
+    let on_panic = status.clone();
+    let ran = AssertUnwindSafe(super::runner::run(spec, control, status).instrument(span.clone()))
+        .catch_unwind()
+        .await;
+    // A bug must not leave the task RUNNING for ever with nothing happening.
+    if let Err(panic) = ran {
+        let what = panic
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| panic.downcast_ref::<&str>().copied())
+            .unwrap_or("(no message)");
+        let trace = crate::worker::security::secrets::redact(
+            &format!("org.apache.kafka.connect.errors.ConnectException: the task panicked: {what}"),
+            &config,
+        );
+        span.in_scope(|| tracing::error!(%trace, "task failed"));
+        on_panic.send_replace(TaskStatus {
+            state: State::Failed,
+            trace: Some(trace),
+        });
+    }
 }
