@@ -295,7 +295,10 @@ async fn a_task_that_panics_is_failed_with_a_trace() {
     let mut config = ConfigMap::new();
     config.insert("topics".into(), topic.clone());
     for part in ["key.converter", "value.converter"] {
-        config.insert(part.into(), "org.apache.kafka.connect.storage.StringConverter".into());
+        config.insert(
+            part.into(),
+            "org.apache.kafka.connect.storage.StringConverter".into(),
+        );
     }
     let task = TaskHandle::spawn(TaskSpec {
         connector: name.clone(),

@@ -24,7 +24,10 @@ pub enum DlqError {
     Config(#[from] ClientConfigError),
     #[error("the Kafka brokers refuse the dead-letter queue's clients: {0}")]
     Refused(String),
-    #[error("cannot write record {position} to dead-letter queue topic {topic}: {source}")]
+    #[error(
+        "cannot write record {position} to dead-letter queue topic {topic}: {source}{}",
+        hint(source)
+    )]
     Send {
         position: String,
         topic: String,
@@ -32,11 +35,39 @@ pub enum DlqError {
     },
 }
 
-impl DlqError {
-    /// Bad client settings and refused credentials are not fixed by waiting.
-    pub fn is_retriable(&self) -> bool {
-        !matches!(self, DlqError::Config(_) | DlqError::Refused(_))
+fn hint(e: &KafkaError) -> &'static str {
+    match e.rdkafka_error_code() {
+        Some(rdkafka::types::RDKafkaErrorCode::InvalidTimestamp) => " (the record keeps its timestamp in the dead-letter queue, and the topic refuses it: see the topic's message.timestamp.before.max.ms / message.timestamp.after.max.ms)",
+        Some(rdkafka::types::RDKafkaErrorCode::MessageSizeTooLarge) => " (raise the topic's max.message.bytes and the worker's producer.message.max.bytes)",
+        _ => "",
     }
+}
+
+impl DlqError {
+    /// Bad client settings, refused credentials and records the topic refuses are not fixed
+    /// by waiting.
+    pub fn is_retriable(&self) -> bool {
+        match self {
+            DlqError::Config(_) | DlqError::Refused(_) => false,
+            DlqError::Send { source, .. } => !refuses_record(source),
+            DlqError::Producer(_) | DlqError::Topic(_) => true,
+        }
+    }
+}
+
+/// The broker refuses this record for good (sending it again gets the same answer).
+fn refuses_record(e: &KafkaError) -> bool {
+    use rdkafka::types::RDKafkaErrorCode as Code;
+    matches!(
+        e.rdkafka_error_code(),
+        Some(
+            Code::InvalidTimestamp
+                | Code::MessageSizeTooLarge
+                | Code::InvalidRecord
+                | Code::TopicAuthorizationFailed
+                | Code::InvalidRequiredAcks
+        )
+    )
 }
 
 pub struct DeadLetterQueue {

@@ -403,8 +403,12 @@ impl Runner {
         self.metrics
             .records_written
             .inc_by(records.len().saturating_sub(rejected.len()) as u64);
+        let mut was_rejected = vec![false; records.len()];
         let mut failed: Vec<Failure> = Vec::new();
-        for r in rejected {
+        for (index, r) in rejected {
+            if let Some(flag) = was_rejected.get_mut(index) {
+                *flag = true;
+            }
             if self.tolerance.tolerates(r.stage) {
                 skipped.push(r);
             } else {
@@ -412,12 +416,18 @@ impl Runner {
                 failed.push(r);
             }
         }
-        for r in &records {
-            // Rejected records were marked above: a record keeps its first outcome.
-            ledger.mark(&r.position, Outcome::Written);
+        for (r, rejected) in records.iter().zip(was_rejected) {
+            if !rejected {
+                ledger.mark(&r.position, Outcome::Written);
+            }
         }
         for f in &skipped {
-            self.dead_letter(f).await?;
+            if let Err(exit) = self.dead_letter(f).await {
+                // What was written before still counts; nothing from this record on.
+                ledger.mark(&f.position, Outcome::Failed);
+                self.acknowledge(&ledger);
+                return Err(exit);
+            }
             ledger.mark(&f.position, Outcome::Skipped);
         }
         self.acknowledge(&ledger);
@@ -432,12 +442,12 @@ impl Runner {
     }
 
     /// Puts records, retrying transient failures with exponential backoff. Returns the records
-    /// the sink rejected permanently.
+    /// the sink rejected permanently, with their index in `records`.
     async fn write(
         &mut self,
         sink: &mut dyn SinkTask,
         records: &[SinkRecord],
-    ) -> Result<Vec<Failure>, Exit> {
+    ) -> Result<Vec<(usize, Failure)>, Exit> {
         if records.is_empty() {
             return Ok(Vec::new());
         }
@@ -489,6 +499,9 @@ impl Runner {
             let Some(dlq) = &self.dlq else { return Ok(()) };
             match dlq.send(f).await {
                 Ok(()) => return Ok(()),
+                Err(e) if !e.is_retriable() => {
+                    return Err(Exit::Failed(format!("{CONNECT_EXCEPTION}: {e}")))
+                }
                 Err(e) => self.wait_retry(&mut retry, e.to_string()).await?,
             }
         }
@@ -507,7 +520,10 @@ impl Runner {
 
 /// The sink's rejections as failures, one per record in the order of `records`: a record
 /// rejected by several tables (or statements) is one failure whose message names them all.
-fn one_failure_per_record(rejected: Vec<RecordFailure>, records: &[SinkRecord]) -> Vec<Failure> {
+fn one_failure_per_record(
+    rejected: Vec<RecordFailure>,
+    records: &[SinkRecord],
+) -> Vec<(usize, Failure)> {
     let mut by_index: BTreeMap<usize, Failure> = BTreeMap::new();
     for r in rejected {
         let Some(rec) = records.get(r.index) else {
@@ -534,7 +550,7 @@ fn one_failure_per_record(rejected: Vec<RecordFailure>, records: &[SinkRecord]) 
             }
         }
     }
-    by_index.into_values().collect()
+    by_index.into_iter().collect()
 }
 
 fn retry_problem(e: &SinkError, records: &[SinkRecord]) -> String {

@@ -368,13 +368,16 @@ impl SinkConfig {
             let ttl: i64 = setting("ttl", "-1")
                 .parse()
                 .map_err(|e| format!("{prefix}.ttl: {e}"))?;
-            let ttl_seconds = (ttl >= 0).then(|| to_seconds(ttl, &ttl_unit));
-            if let Some(seconds) = ttl_seconds.filter(|s| *s > super::statement::MAX_TTL_SECONDS) {
-                return Err(format!(
-                    "{prefix}.ttl: {seconds} s is beyond Cassandra's maximum TTL of {} s (20 years)",
-                    super::statement::MAX_TTL_SECONDS
-                ));
-            }
+            let max = super::statement::MAX_TTL_SECONDS;
+            let ttl_seconds = match (ttl >= 0).then(|| to_seconds(ttl, &ttl_unit)) {
+                None => None,
+                Some(Some(seconds)) if seconds <= max => Some(seconds),
+                Some(_) => {
+                    return Err(format!(
+                        "{prefix}.ttl: {ttl} {ttl_unit} is beyond Cassandra's maximum TTL of {max} s (20 years)"
+                    ))
+                }
+            };
             let query = setting("query", "");
             tables.push(TableConfig {
                 topic,
@@ -419,29 +422,31 @@ impl SinkConfig {
     }
 }
 
-/// Converts `amount` of `unit` to seconds (TTLs are whole seconds in CQL).
-pub fn to_seconds(amount: i64, unit: &str) -> i64 {
+/// Converts `amount` of `unit` to seconds (TTLs are whole seconds in CQL); `None` when the
+/// result does not fit.
+pub fn to_seconds(amount: i64, unit: &str) -> Option<i64> {
     match unit {
-        "NANOSECONDS" => amount / 1_000_000_000,
-        "MICROSECONDS" => amount / 1_000_000,
-        "MILLISECONDS" => amount / 1_000,
-        "MINUTES" => amount.saturating_mul(60),
-        "HOURS" => amount.saturating_mul(3600),
-        "DAYS" => amount.saturating_mul(86_400),
-        _ => amount,
+        "NANOSECONDS" => Some(amount / 1_000_000_000),
+        "MICROSECONDS" => Some(amount / 1_000_000),
+        "MILLISECONDS" => Some(amount / 1_000),
+        "MINUTES" => amount.checked_mul(60),
+        "HOURS" => amount.checked_mul(3600),
+        "DAYS" => amount.checked_mul(86_400),
+        _ => Some(amount),
     }
 }
 
-/// Converts `amount` of `unit` to microseconds (CQL write timestamps).
-pub fn to_micros(amount: i64, unit: &str) -> i64 {
+/// Converts `amount` of `unit` to microseconds (CQL write timestamps); `None` when the result
+/// does not fit.
+pub fn to_micros(amount: i64, unit: &str) -> Option<i64> {
     match unit {
-        "NANOSECONDS" => amount / 1_000,
-        "MILLISECONDS" => amount.saturating_mul(1_000),
-        "SECONDS" => amount.saturating_mul(1_000_000),
-        "MINUTES" => amount.saturating_mul(60_000_000),
-        "HOURS" => amount.saturating_mul(3_600_000_000),
-        "DAYS" => amount.saturating_mul(86_400_000_000),
-        _ => amount,
+        "NANOSECONDS" => Some(amount / 1_000),
+        "MILLISECONDS" => amount.checked_mul(1_000),
+        "SECONDS" => amount.checked_mul(1_000_000),
+        "MINUTES" => amount.checked_mul(60_000_000),
+        "HOURS" => amount.checked_mul(3_600_000_000),
+        "DAYS" => amount.checked_mul(86_400_000_000),
+        _ => Some(amount),
     }
 }
 

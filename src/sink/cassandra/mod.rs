@@ -1,5 +1,6 @@
 //! The DataStax-compatible Cassandra sink (`com.datastax.oss.kafka.sink.CassandraSinkConnector`).
 
+pub mod clock;
 pub mod codec;
 pub mod config;
 pub mod custom_query;

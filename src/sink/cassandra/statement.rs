@@ -2,6 +2,7 @@
 //! (`USING TIMESTAMP ?`, plus `AND TTL ?` when a TTL is configured or mapped), the DELETE used
 //! for deletes, or the counter UPDATE.
 
+use super::clock::Now;
 use super::codec::{self, CodecSettings, CqlType};
 use super::config::{to_micros, to_seconds, TableConfig};
 use super::mapping::{Lookup, Source, TIMESTAMP_COLUMN, TTL_COLUMN};
@@ -88,6 +89,15 @@ pub fn plan(table: &TableConfig, schema: &TableSchema) -> Result<Plan, String> {
     // No TTL unless one is configured or mapped: binding one (even 0) would override the
     // table's default_time_to_live, which DataStax leaves to apply.
     let binds_ttl = binds_ttl(table);
+    if counter {
+        // Cassandra refuses both on counter updates; DataStax refuses them at start-up.
+        if binds_ttl {
+            return Err(format!("table {name} is a counter table, and counters cannot have a TTL: remove topic.{}.{}.{}.ttl and any __ttl mapping", table.topic, table.keyspace, table.table));
+        }
+        if table.mapping.special(TIMESTAMP_COLUMN).is_some() {
+            return Err(format!("table {name} is a counter table, and counter updates cannot have a write timestamp: remove the __timestamp mapping of topic.{}.{}.{}.mapping", table.topic, table.keyspace, table.table));
+        }
+    }
     let insert = if counter {
         let sets: Vec<String> = columns
             .iter()
@@ -124,7 +134,7 @@ pub fn plan(table: &TableConfig, schema: &TableSchema) -> Result<Plan, String> {
         delete,
         counter,
         custom: false,
-        binds_ttl: binds_ttl && !counter,
+        binds_ttl,
     })
 }
 
@@ -141,24 +151,28 @@ pub fn record_error(
     )
 }
 
-/// Binds `record` for `plan`. `now_micros` is used when the record has no timestamp.
+/// Binds `record` for `plan`. `now` is the record's `now()`, and its write time when the
+/// record has no timestamp.
 pub fn bind(
     record: &SinkRecord,
     table: &TableConfig,
     plan: &Plan,
     codecs: &CodecSettings,
-    now_micros: i64,
+    now: &Now,
 ) -> Result<Write, String> {
     let mut values = Vec::with_capacity(plan.columns.len() + 2);
     let mut only_pk_present = true;
     let tombstone = record.value.is_none();
     const NULL: &Value = &Value::Null;
     for col in &plan.columns {
-        let now;
+        let now_value;
         let value = match &col.source {
             Source::Now => {
-                now = now_value(&col.ty, now_micros);
-                &now
+                now_value = match col.ty {
+                    CqlType::TimeUuid => Value::Uuid(now.timeuuid),
+                    _ => Value::Timestamp(now.micros),
+                };
+                &now_value
             }
             source => match source.lookup(record) {
                 Lookup::Found(v) => v,
@@ -200,7 +214,7 @@ pub fn bind(
             None => Bound::Null,
         });
     }
-    let timestamp = write_timestamp(record, table, now_micros)?;
+    let timestamp = write_timestamp(record, table, now.micros)?;
     if plan.delete.is_some() {
         if only_pk_present {
             let mut pk: Vec<Bound> = vec![Bound::Some(timestamp.to_be_bytes().to_vec())];
@@ -252,23 +266,6 @@ pub fn bind(
     Ok(Write::Upsert(values))
 }
 
-fn now_value(ty: &CqlType, now_micros: i64) -> Value {
-    match ty {
-        CqlType::TimeUuid => {
-            let ts = uuid::Timestamp::from_unix(
-                uuid::NoContext,
-                (now_micros / 1_000_000) as u64,
-                ((now_micros % 1_000_000) * 1000) as u32,
-            );
-            Value::Uuid(uuid::Uuid::new_v1(
-                ts,
-                &[0x01, 0x02, 0x03, 0x04, 0x05, 0x06],
-            ))
-        }
-        _ => Value::Timestamp(now_micros),
-    }
-}
-
 fn integer(v: &Value) -> Option<i64> {
     match v {
         Value::Int8(x) => Some(*x as i64),
@@ -290,15 +287,26 @@ fn write_timestamp(
 ) -> Result<i64, String> {
     if let Some(source) = table.mapping.special(TIMESTAMP_COLUMN) {
         return match source.lookup(record) {
-            Lookup::Found(v) => integer(v)
-                .map(|n| to_micros(n, &table.timestamp_unit))
-                .ok_or_else(|| {
+            Lookup::Found(v) => {
+                let n = integer(v).ok_or_else(|| {
                     record_error(
                         record,
                         table,
                         format!("__timestamp ({source}) is not an integer: {v:?}"),
                     )
-                }),
+                })?;
+                to_micros(n, &table.timestamp_unit).ok_or_else(|| {
+                    record_error(
+                        record,
+                        table,
+                        format!(
+                            "__timestamp ({source}) {n} {} is out of range: a write time is at most {} microseconds",
+                            table.timestamp_unit,
+                            i64::MAX
+                        ),
+                    )
+                })
+            }
             Lookup::Missing { at, .. } => Err(record_error(
                 record,
                 table,
@@ -306,11 +314,18 @@ fn write_timestamp(
             )),
         };
     }
-    Ok(record
-        .timestamp_ms
-        .filter(|t| *t >= 0)
-        .map(|t| t * 1000)
-        .unwrap_or(now_micros))
+    match record.timestamp_ms.filter(|t| *t >= 0) {
+        None => Ok(now_micros),
+        Some(ms) => ms.checked_mul(1000).ok_or_else(|| {
+            record_error(
+                record,
+                table,
+                format!(
+                    "the record timestamp {ms} ms is out of range for a write time in microseconds"
+                ),
+            )
+        }),
+    }
 }
 
 /// The largest TTL CQL accepts: 20 years, in seconds.
@@ -335,7 +350,16 @@ fn ttl_seconds(record: &SinkRecord, table: &TableConfig) -> Result<Option<i32>, 
                         format!("__ttl ({source}) is not an integer: {v:?}"),
                     )
                 })?;
-                seconds = Some(to_seconds(n, &table.ttl_unit));
+                seconds = Some(to_seconds(n, &table.ttl_unit).ok_or_else(|| {
+                    record_error(
+                        record,
+                        table,
+                        format!(
+                            "__ttl ({source}) {n} {} is beyond Cassandra's maximum TTL of {MAX_TTL_SECONDS} s (20 years)",
+                            table.ttl_unit
+                        ),
+                    )
+                })?);
             }
         }
     }

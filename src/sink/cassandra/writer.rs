@@ -4,9 +4,11 @@
 //! keeps per-key order: a group's batches run one after the other, and a batch never holds
 //! two writes to the same row.
 
+use super::clock::Now;
 use super::codec::CodecSettings;
 use super::config::{SinkConfig, TableConfig};
 use super::custom_query;
+use super::mapping::Source;
 use super::schema;
 use super::session::{classify, connect, CqlSession};
 use super::statement::{bind, plan, Plan, Write};
@@ -40,6 +42,8 @@ pub struct CassandraSinkTask {
     /// A write failed below the CQL level (connection lost, no node left in the driver's query
     /// plan): the driver may never bring its node back up, so the next put starts a new session.
     reconnect: bool,
+    /// Some table maps a column to `now()`.
+    maps_now: bool,
 }
 
 fn consistency(level: &str) -> Consistency {
@@ -127,6 +131,9 @@ impl CassandraSinkTask {
             }));
             tracing::info!(connector = %ctx.connector, table = %table.name(), "mapping checked and statements prepared");
         }
+        let maps_now = tables
+            .iter()
+            .any(|t| t.plan.columns.iter().any(|c| c.source == Source::Now));
         Ok(CassandraSinkTask {
             ctx,
             session,
@@ -134,6 +141,7 @@ impl CassandraSinkTask {
             tables,
             by_topic,
             reconnect: false,
+            maps_now,
         })
     }
 }
@@ -180,6 +188,13 @@ impl SinkTask for CassandraSinkTask {
             *self = CassandraSinkTask::start(self.ctx.clone(), self.config.clone()).await?;
         }
         let now = chrono::Utc::now().timestamp_micros();
+        // One now() per record (a fresh timeuuid each), kept for the put so that a record
+        // bound again binds the same values.
+        let nows: Vec<Now> = if self.maps_now {
+            records.iter().map(|_| Now::at(now)).collect()
+        } else {
+            Vec::new()
+        };
         let mut failures = Vec::new();
         // Group by (table, partition key), keeping record order inside a group.
         let mut groups: BTreeMap<(usize, Vec<u8>), Vec<Stmt>> = BTreeMap::new();
@@ -199,7 +214,14 @@ impl SinkTask for CassandraSinkTask {
             };
             for &t in targets {
                 let table = &self.tables[t];
-                match bind(record, &table.config, &table.plan, &table.codecs, now) {
+                let record_now = nows.get(i).copied().unwrap_or(Now::time_only(now));
+                match bind(
+                    record,
+                    &table.config,
+                    &table.plan,
+                    &table.codecs,
+                    &record_now,
+                ) {
                     Ok(write) => {
                         let pk_count = table
                             .plan
@@ -240,6 +262,7 @@ impl SinkTask for CassandraSinkTask {
             tables: &self.tables,
             records,
             now,
+            nows: &nows,
             max_batch: self.config.max_batch,
             timeout: self.config.query_timeout,
         };
@@ -272,8 +295,10 @@ struct WriteContext<'a> {
     session: &'a CqlSession,
     tables: &'a [Arc<Table>],
     records: &'a [SinkRecord],
-    /// The put's `now()`, so a record bound again binds the same values.
+    /// The put's time and each record's `now()`, so a record bound again binds the same
+    /// values.
     now: i64,
+    nows: &'a [Now],
     max_batch: usize,
     timeout: std::time::Duration,
 }
@@ -308,8 +333,18 @@ async fn write_group(ctx: &WriteContext<'_>, stmts: Vec<Stmt>) -> GroupResult {
                     for one in batch.iter_mut() {
                         let table = &ctx.tables[one.table];
                         let record = &ctx.records[one.record];
-                        let rebound =
-                            bind(record, &table.config, &table.plan, &table.codecs, ctx.now);
+                        let record_now = ctx
+                            .nows
+                            .get(one.record)
+                            .copied()
+                            .unwrap_or(Now::time_only(ctx.now));
+                        let rebound = bind(
+                            record,
+                            &table.config,
+                            &table.plan,
+                            &table.codecs,
+                            &record_now,
+                        );
                         let written = match rebound {
                             Ok(write) => {
                                 one.write = write;

@@ -1,0 +1,403 @@
+//! Rows as DataStax writes them, checked in the real Cassandra: `now()` is fresh for every
+//! record, out-of-range write times fail their record with a reason, a TTL or a write
+//! timestamp on a counter table is refused when the task starts. Runs against the local stack
+//! (`integration/stack.sh up`) or KAFKA_BOOTSTRAP / CASSANDRA_CONTACT_POINTS / CASSANDRA_PORT.
+
+mod common;
+
+use cassink::config::ConfigMap;
+use cassink::worker::task::State;
+use cdrs_tokio::types::IntoRustByName;
+use common::sink::*;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::{Headers, Message};
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+async fn keyspace(session: &Cql, table_ddl: &str) -> String {
+    let ks = unique("fidelity").replace('-', "_");
+    session
+        .query(format!("CREATE KEYSPACE {ks} WITH replication = {{'class': 'SimpleStrategy', 'replication_factor': 1}}"))
+        .await
+        .expect("create keyspace");
+    session
+        .query(table_ddl.replace("{ks}", &ks))
+        .await
+        .expect("create table");
+    ks
+}
+
+/// Sends `(timestamp ms, JSON value)` records to partition 0 of `topic`.
+async fn send(topic: &str, records: &[(Option<i64>, serde_json::Value)]) {
+    let producer: FutureProducer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap())
+        .create()
+        .expect("producer");
+    for (ts, value) in records {
+        let payload = value.to_string();
+        let mut record = FutureRecord::<str, str>::to(topic)
+            .partition(0)
+            .payload(&payload);
+        if let Some(ts) = ts {
+            record = record.timestamp(*ts);
+        }
+        producer
+            .send(record, Duration::from_secs(10))
+            .await
+            .map_err(|(e, _)| e)
+            .expect("produce");
+    }
+}
+
+/// A schemaless JSON connector writing `topic` to `ks.table` with `mapping`.
+fn json_config(
+    topic: &str,
+    ks: &str,
+    table: &str,
+    mapping: &str,
+    extra: &[(&str, &str)],
+) -> ConfigMap {
+    let mut c = ConfigMap::new();
+    for (k, v) in [
+        (
+            "connector.class",
+            "com.datastax.oss.kafka.sink.CassandraSinkConnector",
+        ),
+        ("topics", topic),
+        ("contactPoints", &cql_host()),
+        ("port", &cql_port()),
+        ("loadBalancing.localDc", "datacenter1"),
+        (
+            "key.converter",
+            "org.apache.kafka.connect.storage.StringConverter",
+        ),
+        (
+            "value.converter",
+            "org.apache.kafka.connect.json.JsonConverter",
+        ),
+        ("value.converter.schemas.enable", "false"),
+    ] {
+        c.insert(k.into(), v.into());
+    }
+    c.insert(
+        format!("topic.{topic}.{ks}.{table}.mapping"),
+        mapping.into(),
+    );
+    for (k, v) in extra {
+        c.insert(k.to_string(), v.to_string());
+    }
+    c
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn now_gives_every_record_its_own_time_based_uuid() {
+    let session = cql().await;
+    let ks = keyspace(
+        &session,
+        "CREATE TABLE {ks}.readings (id timeuuid PRIMARY KEY, reading int)",
+    )
+    .await;
+    let topic = unique("fidelity_now");
+    common::create_topic(&topic, 1).await;
+    let records: Vec<_> = (0..200)
+        .map(|i| (None, serde_json::json!({"reading": i})))
+        .collect();
+    send(&topic, &records).await;
+    let started = chrono::Utc::now().timestamp();
+    let name = unique("fidelity-now-sink");
+    let config = json_config(
+        &topic,
+        &ks,
+        "readings",
+        "id=now(), reading=value.reading",
+        &[],
+    );
+    let tasks = spawn_tasks(&name, &config, 1);
+    wait_for_commit(&format!("connect-{name}"), &topic, 1, 200, &tasks).await;
+    for t in tasks {
+        t.stop(Duration::from_secs(30)).await;
+    }
+    let got = rows(&session, &format!("SELECT id, reading FROM {ks}.readings")).await;
+    let readings: BTreeSet<i32> = got
+        .iter()
+        .filter_map(|r| {
+            IntoRustByName::<i32>::get_by_name(r, "reading")
+                .ok()
+                .flatten()
+        })
+        .collect();
+    assert_eq!(got.len(), 200, "one row per record, not one per batch");
+    assert_eq!(readings, (0..200).collect(), "every reading has its row");
+    for row in &got {
+        let id: uuid::Uuid = IntoRustByName::<uuid::Uuid>::get_by_name(row, "id")
+            .ok()
+            .flatten()
+            .expect("a timeuuid");
+        assert_eq!(id.get_version_num(), 1, "{id}");
+        let (secs, _) = id.get_timestamp().expect("a v1 timestamp").to_unix();
+        assert!(
+            (started - 5..=started + 120).contains(&(secs as i64)),
+            "{id}: {secs} is not now"
+        );
+    }
+}
+
+/// The `(offset, exception message)` of every record in `dlq`, once `expected` arrived.
+fn dead_letters(dlq: &str, expected: usize) -> Vec<(i64, String)> {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap())
+        .set("group.id", unique("dlq-reader"))
+        .create()
+        .expect("consumer");
+    let mut tpl = TopicPartitionList::new();
+    tpl.add_partition_offset(dlq, 0, Offset::Beginning)
+        .expect("partition");
+    consumer.assign(&tpl).expect("assign");
+    let mut seen = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while seen.len() < expected && Instant::now() < deadline {
+        let Some(Ok(msg)) = consumer.poll(Duration::from_millis(300)) else {
+            continue;
+        };
+        let header = |name: &str| -> String {
+            msg.headers()
+                .and_then(|hs| hs.iter().find(|h| h.key == name))
+                .and_then(|h| h.value)
+                .map(|v| String::from_utf8_lossy(v).to_string())
+                .unwrap_or_default()
+        };
+        let offset = header("__connect.errors.offset")
+            .parse()
+            .expect("offset header");
+        seen.push((offset, header("__connect.errors.exception.message")));
+    }
+    seen.sort();
+    seen
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_write_time_out_of_range_fails_its_record_with_a_reason() {
+    let session = cql().await;
+    let ks = keyspace(
+        &session,
+        "CREATE TABLE {ks}.events (id int PRIMARY KEY, v int)",
+    )
+    .await;
+    let topic = unique("fidelity_time");
+    // Kafka 4 refuses timestamps more than an hour ahead unless the topic allows them.
+    common::create_topic_configured(
+        &topic,
+        1,
+        &[("message.timestamp.after.max.ms", "9223372036854775807")],
+    )
+    .await;
+    let huge_ms = i64::MAX / 10;
+    send(
+        &topic,
+        &[
+            (
+                Some(1_700_000_000_000),
+                serde_json::json!({"id": 1, "v": 1, "at": 1_700_000_000}),
+            ),
+            // __timestamp in SECONDS that does not fit a write time in microseconds.
+            (
+                Some(1_700_000_000_000),
+                serde_json::json!({"id": 2, "v": 2, "at": i64::MAX / 100}),
+            ),
+            // A Kafka timestamp whose microseconds do not fit (no __timestamp in this table).
+            (
+                Some(huge_ms),
+                serde_json::json!({"id": 3, "v": 3, "at": 1_700_000_000}),
+            ),
+            (
+                Some(1_700_000_000_000),
+                serde_json::json!({"id": 4, "v": 4, "at": 1_700_000_000}),
+            ),
+        ],
+    )
+    .await;
+    let tolerant = |dlq: &str| -> ConfigMap {
+        let mut config = json_config(
+            &topic,
+            &ks,
+            "events",
+            "id=value.id, v=value.v, __timestamp=value.at",
+            &[
+                ("errors.tolerance", "all"),
+                ("errors.deadletterqueue.topic.name", dlq),
+                ("errors.deadletterqueue.topic.replication.factor", "1"),
+                ("errors.deadletterqueue.context.headers.enable", "true"),
+            ],
+        );
+        config.insert(
+            format!("topic.{topic}.{ks}.events.timestampTimeUnit"),
+            "SECONDS".into(),
+        );
+        // A second table of the same topic without __timestamp: it uses the Kafka timestamp.
+        config.insert(
+            format!("topic.{topic}.{ks}.by_kafka_time.mapping"),
+            "id=value.id, v=value.v".into(),
+        );
+        config
+    };
+    session
+        .query(format!(
+            "CREATE TABLE {ks}.by_kafka_time (id int PRIMARY KEY, v int)"
+        ))
+        .await
+        .expect("create table");
+
+    // A dead-letter topic that refuses record 3's timestamp (Kafka 4's default of one hour
+    // ahead): the task fails saying why, instead of retrying for ever, and commits nothing
+    // past record 3.
+    let strict_dlq = unique("fidelity_time_strict_dlq");
+    let name = unique("fidelity-time-strict-sink");
+    let tasks = spawn_tasks(&name, &tolerant(&strict_dlq), 1);
+    let status = wait_for_failure(&tasks[0], Duration::from_secs(60)).await;
+    let trace = status.trace.unwrap_or_default();
+    assert!(trace.contains("message.timestamp.after.max.ms"), "{trace}");
+    for t in tasks {
+        t.stop(Duration::from_secs(30)).await;
+    }
+    assert!(committed_total(&format!("connect-{name}"), &topic, 1) <= 2);
+
+    // A dead-letter topic that takes any timestamp.
+    let dlq = unique("fidelity_time_dlq");
+    common::create_topic_configured(
+        &dlq,
+        1,
+        &[("message.timestamp.after.max.ms", "9223372036854775807")],
+    )
+    .await;
+    let name = unique("fidelity-time-sink");
+    let tasks = spawn_tasks(&name, &tolerant(&dlq), 1);
+    wait_for_commit(&format!("connect-{name}"), &topic, 1, 4, &tasks).await;
+    for t in &tasks {
+        assert_eq!(t.status().state, State::Running, "{:?}", t.status().trace);
+    }
+    for t in tasks {
+        t.stop(Duration::from_secs(30)).await;
+    }
+    let ids = |table: &'static str| {
+        let session = &session;
+        let ks = &ks;
+        async move {
+            rows(session, &format!("SELECT id FROM {ks}.{table}"))
+                .await
+                .iter()
+                .filter_map(|r| IntoRustByName::<i32>::get_by_name(r, "id").ok().flatten())
+                .collect::<BTreeSet<i32>>()
+        }
+    };
+    assert_eq!(
+        ids("events").await,
+        [1, 3, 4].into(),
+        "record 2's __timestamp is out of range"
+    );
+    assert_eq!(
+        ids("by_kafka_time").await,
+        [1, 2, 4].into(),
+        "record 3's Kafka timestamp is out of range"
+    );
+    let written = rows(
+        &session,
+        &format!("SELECT WRITETIME(v) AS w FROM {ks}.events WHERE id = 1"),
+    )
+    .await;
+    let micros = IntoRustByName::<i64>::get_by_name(&written[0], "w")
+        .ok()
+        .flatten();
+    assert_eq!(
+        micros,
+        Some(1_700_000_000_000_000),
+        "__timestamp in SECONDS, as microseconds"
+    );
+
+    // Both failures of record 2 and 3 are one dead-letter record each, with the reason.
+    let dead = dead_letters(&dlq, 2);
+    assert_eq!(
+        dead.iter().map(|(o, _)| *o).collect::<Vec<_>>(),
+        vec![1, 2],
+        "{dead:?}"
+    );
+    assert!(
+        dead[0].1.contains("__timestamp") && dead[0].1.contains("out of range"),
+        "{}",
+        dead[0].1
+    );
+    assert!(
+        dead[1]
+            .1
+            .contains(&format!("record timestamp {huge_ms} ms is out of range")),
+        "{}",
+        dead[1].1
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_ttl_or_a_write_timestamp_on_a_counter_table_fails_the_task_at_start() {
+    let session = cql().await;
+    let ks = keyspace(
+        &session,
+        "CREATE TABLE {ks}.hits (page text PRIMARY KEY, n counter)",
+    )
+    .await;
+    let topic = unique("fidelity_counter");
+    common::create_topic(&topic, 1).await;
+    send(
+        &topic,
+        &[(None, serde_json::json!({"page": "a", "n": 1, "at": 5}))],
+    )
+    .await;
+    let cases = [
+        (
+            "ttl",
+            json_config(
+                &topic,
+                &ks,
+                "hits",
+                "page=value.page, n=value.n",
+                &[(&format!("topic.{topic}.{ks}.hits.ttl"), "60")],
+            ),
+        ),
+        (
+            "__ttl",
+            json_config(
+                &topic,
+                &ks,
+                "hits",
+                "page=value.page, n=value.n, __ttl=value.at",
+                &[],
+            ),
+        ),
+        (
+            "__timestamp",
+            json_config(
+                &topic,
+                &ks,
+                "hits",
+                "page=value.page, n=value.n, __timestamp=value.at",
+                &[],
+            ),
+        ),
+    ];
+    for (what, config) in cases {
+        let name = unique("fidelity-counter-sink");
+        let tasks = spawn_tasks(&name, &config, 1);
+        let status = wait_for_failure(&tasks[0], Duration::from_secs(60)).await;
+        let trace = status.trace.unwrap_or_default();
+        assert!(trace.contains("counter table"), "{what}: {trace}");
+        assert!(trace.contains(what), "{what}: {trace}");
+        for t in tasks {
+            t.stop(Duration::from_secs(10)).await;
+        }
+    }
+    assert!(
+        rows(&session, &format!("SELECT n FROM {ks}.hits"))
+            .await
+            .is_empty(),
+        "nothing counted"
+    );
+}
