@@ -16,6 +16,8 @@ WORKDIR /build
 # The whole workspace is needed (cargo loads every member's manifest); .dockerignore keeps
 # the context to the sources.
 COPY . .
+# The commit GET / reports (.git is not in the context): --build-arg CASSINK_GIT_COMMIT=$(git rev-parse HEAD)
+ARG CASSINK_GIT_COMMIT=unknown
 # The cache mounts keep the registry and target dir across builds (BuildKit); the binary is
 # copied out of the cached target dir in the same step.
 RUN --mount=type=cache,target=/usr/local/cargo/registry \

@@ -320,3 +320,21 @@ async fn a_task_that_panics_is_failed_with_a_trace() {
         "nothing written, nothing committed"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_client_override_librdkafka_rejects_fails_the_task_with_its_reason() {
+    let session = cql().await;
+    let keyspace = meter_table(&session).await;
+    let topic = unique("acks_override");
+    produce_with_bad(&topic, 1, 1, &BTreeMap::new()).await;
+    let config = with(
+        meter_config(&topic, &keyspace),
+        &[("consumer.override.fetch.min.bytes", "-5")],
+    );
+    let tasks = spawn_tasks(&unique("acks-override-sink"), &config, 1);
+    let status = wait_for_failure(&tasks[0], Duration::from_secs(30)).await;
+    let trace = status.trace.unwrap_or_default();
+    assert!(trace.contains("fetch.min.bytes"), "{trace}");
+    assert!(trace.contains("-5"), "librdkafka's reason: {trace}");
+    stop_all(tasks).await;
+}

@@ -257,6 +257,8 @@ async fn cql_outage(test: &str, phases: &[(Outage, Duration)], named: &[&str]) {
             ("errors.tolerance", "all"),
             ("errors.deadletterqueue.topic.name", &dlq),
             ("errors.deadletterqueue.topic.replication.factor", "1"),
+            // Kafka Connect's default: it must not fail the task on a Cassandra outage.
+            ("errors.retry.timeout", "0"),
             (&quorum, "LOCAL_QUORUM"),
             // A stalled write counts as failed (and is retried) after 5 s, not DataStax's 30.
             ("queryExecutionTimeout", "5"),

@@ -31,7 +31,19 @@ async fn connector_lifecycle_over_rest() {
     // Worker endpoints.
     let root = get(&w, "/").await;
     assert_eq!(root.status, 200);
-    assert!(root.body["version"].is_string() && root.body["commit"].is_string());
+    assert!(root.body["version"].is_string());
+    // The commit the binary was built from, as Connect reports its own.
+    let head = std::process::Command::new("git")
+        .args(["rev-parse", "HEAD"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
+    match head {
+        Some(head) => assert_eq!(root.body["commit"], head.as_str(), "{}", root.text),
+        None => assert_eq!(root.body["commit"], "unknown", "{}", root.text),
+    }
     assert!(root.body.get("kafka_cluster_id").is_some(), "{}", root.text);
     let health = get(&w, "/health").await;
     assert_eq!(
@@ -487,4 +499,102 @@ async fn a_restarted_worker_restores_connectors_in_their_target_states() {
     // SIGTERM: tasks stop and the process exits 0 within the shutdown bound.
     let status = w.terminate(Duration::from_secs(40));
     assert!(status.success(), "exit status {status}");
+}
+
+/// Keys that would send the data somewhere other than the configured cluster, and converters
+/// the task could not build, are a 400 naming the key at create, at `PUT .../config` and in
+/// validate: never a 201 followed by a task writing elsewhere or FAILED.
+#[tokio::test]
+async fn keys_cassink_cannot_honour_and_bad_converters_are_refused_naming_the_key() {
+    require_broker();
+    let dir = tempfile::tempdir().unwrap();
+    let w = Worker::start(dir.path()).await;
+    let cases: [(&str, &str, &str); 6] = [
+        (
+            "cloud.secureConnectBundle",
+            "/secure-connect-db.zip",
+            "cloud.secureConnectBundle is not supported",
+        ),
+        (
+            "datastax-java-driver.basic.contact-points",
+            "10.0.0.1:9042",
+            "use contactPoints",
+        ),
+        (
+            "value.converter",
+            "com.example.NoSuchConverter",
+            "unknown converter class \"com.example.NoSuchConverter\"",
+        ),
+        (
+            "key.converter.schemas.enable",
+            "maybe",
+            "key.converter.schemas.enable",
+        ),
+        ("value.converter.schema.registry.url", "", "value.converter"),
+        (
+            "header.converter",
+            "com.example.NoSuchHeaderConverter",
+            "header.converter",
+        ),
+    ];
+    for (i, (key, value, needle)) in cases.iter().enumerate() {
+        let name = format!("refused-{i}");
+        let mut config = sink_config(&name, "t", 1);
+        config[*key] = json!(value);
+        if key.starts_with("key.converter.") {
+            config["key.converter"] = json!("org.apache.kafka.connect.json.JsonConverter");
+        }
+        if key.starts_with("value.converter.schema.registry") {
+            config["value.converter"] = json!("io.confluent.connect.avro.AvroConverter");
+        }
+        let created = call(
+            Method::POST,
+            &w.url("/connectors"),
+            Some(&json!({"name": name, "config": config})),
+        )
+        .await;
+        assert_eq!(created.status, 400, "{key}: {}", created.text);
+        assert_eq!(created.body["error_code"], 400, "{key}");
+        let message = created.body["message"].as_str().unwrap_or_default();
+        assert!(message.contains(needle), "{key}: {message}");
+        let put = call(
+            Method::PUT,
+            &w.url(&format!("/connectors/{name}/config")),
+            Some(&config),
+        )
+        .await;
+        assert_eq!(put.status, 400, "{key}: {}", put.text);
+        assert!(
+            put.body["message"]
+                .as_str()
+                .unwrap_or_default()
+                .contains(needle),
+            "{key}: {}",
+            put.text
+        );
+        let validated = call(
+            Method::PUT,
+            &w.url("/connector-plugins/CassandraSinkConnector/config/validate"),
+            Some(&config),
+        )
+        .await;
+        assert_eq!(validated.status, 200, "{}", validated.text);
+        assert!(
+            validated.body["error_count"].as_u64().unwrap_or(0) >= 1,
+            "{key}: {}",
+            validated.text
+        );
+        assert!(
+            validated
+                .text
+                .contains(needle.replace('"', "\\\"").as_str()),
+            "{key}: {}",
+            validated.text
+        );
+        assert_eq!(
+            get(&w, &format!("/connectors/{name}")).await.status,
+            404,
+            "{key}: nothing was created"
+        );
+    }
 }

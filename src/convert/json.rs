@@ -19,6 +19,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use indexmap::IndexMap;
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use std::collections::HashMap;
 use std::fmt;
 
 /// The class names that select this converter.
@@ -136,6 +137,9 @@ impl<'de> Visitor<'de> for JsonVisitor {
 /// first position and its last value.
 struct SchemalessValue(Value);
 
+/// Objects with more fields than this find duplicate keys through a hash index.
+const SCAN_LIMIT: usize = 32;
+
 impl<'de> Deserialize<'de> for SchemalessValue {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         deserializer
@@ -187,14 +191,37 @@ impl<'de> Visitor<'de> for SchemalessVisitor {
         let mut fields: Vec<(Value, Value)> =
             // serde_json gives no size hint: room for a typical record's fields up front.
             Vec::with_capacity(map.size_hint().unwrap_or(16).min(256));
+        // Duplicate keys are looked up by scanning while the object is small, through an
+        // index beyond that, so a record with 50,000 keys costs linear time, not quadratic.
+        let mut index: Option<HashMap<String, usize>> = None;
         while let Some(key) = map.next_key::<String>()? {
             let SchemalessValue(value) = map.next_value()?;
-            match fields
-                .iter_mut()
-                .find(|(k, _)| matches!(k, Value::String(s) if *s == key))
-            {
+            let seen = match &index {
+                Some(index) => index.get(&key).copied(),
+                None => fields
+                    .iter()
+                    .position(|(k, _)| matches!(k, Value::String(s) if *s == key)),
+            };
+            match seen.and_then(|at| fields.get_mut(at)) {
                 Some(slot) => slot.1 = value,
-                None => fields.push((Value::String(key), value)),
+                None => {
+                    if let Some(index) = &mut index {
+                        index.insert(key.clone(), fields.len());
+                    }
+                    fields.push((Value::String(key), value));
+                    if index.is_none() && fields.len() > SCAN_LIMIT {
+                        index = Some(
+                            fields
+                                .iter()
+                                .enumerate()
+                                .filter_map(|(i, (k, _))| match k {
+                                    Value::String(s) => Some((s.clone(), i)),
+                                    _ => None,
+                                })
+                                .collect(),
+                        );
+                    }
+                }
             }
         }
         Ok(Value::Map(fields))
@@ -313,6 +340,25 @@ mod tests {
             v,
             Value::Map(vec![(s("a"), Value::Int64(3)), (s("b"), Value::Int64(2))])
         );
+    }
+
+    #[test]
+    fn duplicate_keys_in_large_objects_keep_the_first_position_and_the_last_value() {
+        // 50,000 distinct keys, then every one again with a new value.
+        let mut text = String::from("{");
+        for round in 0..2 {
+            for i in 0..50_000 {
+                text.push_str(&format!("\"k{i}\":{},", i * 10 + round));
+            }
+        }
+        text.push_str("\"last\":true}");
+        let Some(Value::Map(fields)) = schemaless(&text).unwrap() else {
+            panic!("an object")
+        };
+        assert_eq!(fields.len(), 50_001);
+        assert_eq!(fields[0], (s("k0"), Value::Int64(1)));
+        assert_eq!(fields[49_999], (s("k49999"), Value::Int64(499_991)));
+        assert_eq!(fields[50_000], (s("last"), Value::Boolean(true)));
     }
 
     #[test]

@@ -263,6 +263,14 @@ pub fn translate(
             "ssl.endpoint.identification.algorithm" if value.trim().is_empty() => {
                 out.insert(key.clone(), "none".into());
             }
+            // The Java clients' forced metadata refresh (new topics and partitions) is
+            // librdkafka's topic.metadata.refresh.interval.ms; librdkafka's own
+            // metadata.max.age.ms is a cache lifetime.
+            "metadata.max.age.ms" => {
+                if !props.contains_key("topic.metadata.refresh.interval.ms") {
+                    out.insert("topic.metadata.refresh.interval.ms".into(), value.clone());
+                }
+            }
             k if JAVA_ONLY.contains(&k) => ignored.push(name(k)),
             _ => {
                 out.insert(key.clone(), value.clone());

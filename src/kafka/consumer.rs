@@ -56,7 +56,15 @@ impl ConsumerError {
     pub fn is_retriable(&self) -> bool {
         !matches!(
             self,
-            ConsumerError::Regex { .. } | ConsumerError::Config(_) | ConsumerError::Refused { .. }
+            ConsumerError::Regex { .. }
+                | ConsumerError::Config(_)
+                | ConsumerError::Refused { .. }
+                // librdkafka refuses a setting (an override it does not know, a value out of
+                // range): creating the client again gives the same answer.
+                | ConsumerError::Create {
+                    source: KafkaError::ClientConfig(..) | KafkaError::ClientCreation(_),
+                    ..
+                }
         )
     }
 
@@ -156,6 +164,19 @@ impl ConsumerContext for LagReporter {
             Rebalance::Error(e) => tracing::warn!(error = %e, "rebalance failed"),
         }
     }
+}
+
+/// How often a task looks for new topics matching its `topics.regex` (librdkafka finds new
+/// partitions of subscribed topics itself, on the same period): the client's
+/// `topic.metadata.refresh.interval.ms` (the worker's `consumer.metadata.max.age.ms`), 5
+/// minutes by default as in Kafka's Java clients.
+pub fn metadata_refresh_interval(config: &ClientConfig) -> std::time::Duration {
+    let ms = config
+        .get("topic.metadata.refresh.interval.ms")
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .filter(|ms| *ms > 0)
+        .unwrap_or(300_000);
+    std::time::Duration::from_millis(ms)
 }
 
 /// The consumer type of a sink task.

@@ -50,6 +50,9 @@ impl DlqError {
         match self {
             DlqError::Config(_) | DlqError::Refused(_) => false,
             DlqError::Send { source, .. } => !refuses_record(source),
+            DlqError::Producer(KafkaError::ClientConfig(..) | KafkaError::ClientCreation(_)) => {
+                false
+            }
             DlqError::Producer(_) | DlqError::Topic(_) => true,
         }
     }

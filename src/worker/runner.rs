@@ -36,6 +36,10 @@ enum Exit {
 struct Retry {
     started: Instant,
     delay: Duration,
+    /// `errors.retry.timeout` applies (conversions, as in Connect). Writes, the dead-letter
+    /// queue and start-up retry until the outage ends: Connect redelivers a sink's retriable
+    /// failures whatever that key says.
+    bounded: bool,
 }
 
 impl Retry {
@@ -43,6 +47,14 @@ impl Retry {
         Retry {
             started: Instant::now(),
             delay: INITIAL_BACKOFF,
+            bounded: false,
+        }
+    }
+
+    fn bounded_by_retry_timeout() -> Retry {
+        Retry {
+            bounded: true,
+            ..Retry::new()
         }
     }
 }
@@ -112,12 +124,14 @@ impl Runner {
     }
 
     /// Waits before the next attempt of an operation that failed transiently, with the problem
-    /// visible in the task status. Fails the task when `errors.retry.timeout` is exhausted.
+    /// visible in the task status. Fails the task when `errors.retry.timeout` is exhausted
+    /// for an operation it bounds.
     async fn wait_retry(&mut self, retry: &mut Retry, problem: String) -> Result<(), Exit> {
-        if self
-            .tolerance
-            .retry_timeout
-            .is_some_and(|t| retry.started.elapsed() >= t)
+        if retry.bounded
+            && self
+                .tolerance
+                .retry_timeout
+                .is_some_and(|t| retry.started.elapsed() >= t)
         {
             return Err(Exit::Failed(format!(
                 "{CONNECT_EXCEPTION}: errors.retry.timeout exhausted: {problem}"
@@ -203,7 +217,7 @@ impl Runner {
     }
 
     /// Creates the consumer and subscribes it to the connector's group, retrying outages.
-    async fn subscribe(&mut self) -> Result<TaskConsumer, Exit> {
+    async fn subscribe(&mut self) -> Result<(TaskConsumer, Vec<String>), Exit> {
         let mut retry = Retry::new();
         loop {
             let attempt = tokio::task::block_in_place(|| -> Result<_, kc::ConsumerError> {
@@ -222,7 +236,7 @@ impl Runner {
                 // task or a worker comes or goes.
                 kc::subscribe(&consumer, &self.group, &topics)?;
                 tracing::info!(?topics, group = %self.group, "subscribed");
-                Ok(consumer)
+                Ok((consumer, topics))
             });
             // "Broker transport failure" says little: ask the brokers why (bad credentials
             // or certificates fail the task instead of retrying forever).
@@ -246,8 +260,21 @@ impl Runner {
         key_conv: Arc<dyn Converter>,
         value_conv: Arc<dyn Converter>,
     ) -> Result<(), Exit> {
-        let consumer = self.subscribe().await?;
+        let (consumer, mut topics) = self.subscribe().await?;
         self.set(State::Running, None);
+        // topics.regex: topics created later join the subscription (Connect's consumer
+        // subscribes by pattern); new partitions of any topic librdkafka adds by itself.
+        let by_regex = self
+            .spec
+            .config
+            .get("topics.regex")
+            .is_some_and(|r| !r.trim().is_empty());
+        let refresh = kc::client_config(&self.spec.worker, &self.group, &self.spec.config)
+            .map(|c| kc::metadata_refresh_interval(&c))
+            .unwrap_or(Duration::from_secs(300));
+        let mut rediscover =
+            tokio::time::interval_at(tokio::time::Instant::now() + refresh, refresh);
+        rediscover.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let max_poll = self
             .spec
             .worker
@@ -298,6 +325,7 @@ impl Runner {
                     }
                 }
                 _ = flush.tick() => self.commit(&consumer),
+                _ = rediscover.tick(), if by_regex => self.rediscover(&consumer, &mut topics),
                 chunk = stream.next(), if !paused => {
                     let Some(chunk) = chunk else {
                         break Err(Exit::Failed(format!(
@@ -313,6 +341,29 @@ impl Runner {
         drop(stream);
         self.commit(&consumer);
         result
+    }
+
+    /// Subscribes to the topics `topics.regex` matches now, when they changed. A broker that
+    /// cannot be asked keeps the subscription as it is until the next look.
+    fn rediscover(&mut self, consumer: &TaskConsumer, topics: &mut Vec<String>) {
+        let found = tokio::task::block_in_place(|| {
+            kc::resolve_topics(consumer, &self.spec.worker, &self.spec.config)
+        });
+        match found {
+            Ok(found) if found != *topics => match kc::subscribe(consumer, &self.group, &found) {
+                Ok(()) => {
+                    tracing::info!(topics = ?found, "topics.regex matches new topics: subscribed");
+                    *topics = found;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot subscribe to the topics topics.regex matches")
+                }
+            },
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot look for new topics matching topics.regex")
+            }
+        }
     }
 
     fn commit(&mut self, consumer: &TaskConsumer) {
@@ -375,7 +426,7 @@ impl Runner {
                             intake::position(&msg),
                             e.message
                         );
-                        let retry = retry.get_or_insert_with(Retry::new);
+                        let retry = retry.get_or_insert_with(Retry::bounded_by_retry_timeout);
                         self.wait_retry(retry, problem).await?;
                     }
                     Intake::Record(r) => break Ok(r),

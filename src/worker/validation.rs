@@ -6,6 +6,7 @@ use crate::config::{
     parse_list, ConfigDef, ConfigKey, ConfigMap, ConfigType, ConfigValue, Importance,
 };
 use crate::connector::{find_plugin, plugins, SinkConnector};
+use crate::convert::{self, Part};
 use crate::worker::security::overrides::OverridePolicy;
 use crate::worker::security::secrets::{self, HIDDEN};
 use serde::Serialize;
@@ -59,8 +60,8 @@ static FRAMEWORK: LazyLock<ConfigDef> = LazyLock::new(|| {
             .default("")
             .importance(Importance::Low)
             .group(PREDICATES),
-        ConfigKey::new("errors.retry.timeout", Long, "Maximum duration in milliseconds a failed operation is retried; 0 for no retries, -1 for infinite.")
-            .default("0")
+        ConfigKey::new("errors.retry.timeout", Long, "Maximum duration in milliseconds a failed conversion (e.g. an unreachable schema registry) is retried before the task fails; -1 for infinite. Writes to Cassandra are retried until the outage ends whatever this says.")
+            .default("-1")
             .group(ERRORS),
         ConfigKey::new("errors.retry.delay.max.ms", Long, "Maximum duration in milliseconds between consecutive retries of a transient failure (Kafka Connect's default is 60000; cassink's 10000 so a task resumes within seconds of an outage ending).")
             .default("10000")
@@ -381,13 +382,25 @@ fn apply_framework_rules(config: &ConfigMap, values: &mut [ConfigValue]) {
             }
         }
     }
-    for key in ["key.converter", "value.converter", "header.converter"] {
-        if config.get(key).is_some_and(|v| v.trim().is_empty()) {
-            add_error(
+    for part in [Part::Key, Part::Value, Part::Header] {
+        let key = part.prefix();
+        match config.get(key) {
+            None => {}
+            Some(v) if v.trim().is_empty() => add_error(
                 values,
                 key,
                 format!("Invalid value for configuration {key}: a converter class name is required when the key is set"),
-            );
+            ),
+            // The class and its sub-keys as the task will build them (no network).
+            Some(_) => {
+                if let Err(e) = convert::build(part, config) {
+                    add_error(
+                        values,
+                        key,
+                        format!("Invalid value for configuration {}: {}", e.key, e.message),
+                    );
+                }
+            }
         }
     }
 }

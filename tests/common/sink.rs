@@ -6,6 +6,7 @@
 use cassink::config::ConfigMap;
 use cassink::connector::find_plugin;
 use cassink::worker::config::WorkerConfig;
+use cassink::worker::security::overrides::{OverridePolicy, PolicyKind};
 use cassink::worker::task::{State, TaskHandle, TaskSpec};
 use cdrs_tokio::authenticators::NoneAuthenticatorProvider;
 use cdrs_tokio::cluster::session::{Session, SessionBuilder, TcpSessionBuilder};
@@ -124,6 +125,12 @@ pub fn worker() -> Arc<WorkerConfig> {
     Arc::new(WorkerConfig {
         bootstrap_servers: bootstrap(),
         offset_flush_interval: Duration::from_millis(500),
+        // Tasks spawned here skip the REST validation that refuses overrides the policy does
+        // not allow: let the tests' `consumer.override.*` keys through.
+        override_policy: OverridePolicy {
+            kind: PolicyKind::All,
+            allowlist: Vec::new(),
+        },
         ..WorkerConfig::default()
     })
 }

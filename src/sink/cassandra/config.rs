@@ -55,8 +55,17 @@ const UNIMPLEMENTED_PREFIXES: &[&str] = &[
     "ssl.",
     "auth.gssapi.",
     "datastax-java-driver.",
-    "cloud.secureConnectBundle",
     "metricsHighestLatency",
+];
+
+/// Keys cassink cannot honour yet that would send the data somewhere other than
+/// `contactPoints` / `loadBalancing.localDc`: refused at validation, never ignored.
+const REFUSED_KEYS: &[(&str, &str)] = &[
+    ("cloud.secureConnectBundle", "DataStax Astra secure connect bundles are not supported by cassink yet; connect to the cluster's nodes with contactPoints, loadBalancing.localDc and ssl.*"),
+    ("datastax-java-driver.basic.cloud.secure-connect-bundle", "DataStax Astra secure connect bundles are not supported by cassink yet; connect with contactPoints, loadBalancing.localDc and ssl.*"),
+    ("datastax-java-driver.basic.contact-points", "driver settings are not read by cassink; use contactPoints (and port)"),
+    ("datastax-java-driver.basic.load-balancing-policy.local-datacenter", "driver settings are not read by cassink; use loadBalancing.localDc"),
+    ("datastax-java-driver.basic.session-keyspace", "driver settings are not read by cassink; name the keyspace in topic.<topic>.<keyspace>.<table>.mapping"),
 ];
 
 pub fn definition() -> ConfigDef {
@@ -199,6 +208,17 @@ pub fn validate(config: &ConfigMap) -> Vec<ConfigValue> {
     let mut values = def.validate(config);
     let mut tables_per_topic: std::collections::BTreeMap<String, usize> = Default::default();
     for (key, raw) in config {
+        let refused = REFUSED_KEYS
+            .iter()
+            .find(|(k, _)| key == k || key.starts_with(&format!("{k}.")));
+        if let Some((_, why)) = refused {
+            values.push(
+                ConfigValue::new(key, Some(raw.clone())).with_error(format!(
+                    "{key} is not supported: {why} (refused rather than ignored: it would change where the data goes)"
+                )),
+            );
+            continue;
+        }
         let Some(tk) = split_topic_key(key) else {
             if key.starts_with("topic.") {
                 values.push(ConfigValue::new(key, Some(raw.clone())).with_error(format!(
@@ -313,6 +333,7 @@ pub fn warnings(config: &ConfigMap) -> Vec<String> {
     config
         .keys()
         .filter(|k| UNIMPLEMENTED_PREFIXES.iter().any(|p| k.starts_with(p)))
+        .filter(|k| !REFUSED_KEYS.iter().any(|(r, _)| k.starts_with(r)))
         .filter(|k| def.key(k).is_none())
         .map(|k| format!("{k} is accepted but not implemented by cassink yet; it has no effect"))
         .collect()
