@@ -29,32 +29,60 @@ impl Stage {
     }
 }
 
-/// An error from a sink task. `retriable` tells a transient outage (connection loss,
-/// Unavailable, WriteTimeout, Overloaded: retry with backoff) from a permanent one (a record
-/// the table cannot take, a bad mapping: fail the task or send the record to the DLQ).
+/// What kind of problem a sink error is, which decides what the worker does with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorDomain {
+    /// This record cannot be written (a bad value, a missing key field): it fails alone, and
+    /// `errors.tolerance` decides between failing the task and the dead-letter queue.
+    BadRecord,
+    /// The connector or the table is wrong (bad mapping, dropped table or column, refused
+    /// credentials or permissions): the task fails. Never per record: under
+    /// `errors.tolerance=all` it must not dead-letter the whole topic.
+    Misconfigured,
+    /// Cassandra is out for now (Unavailable, WriteTimeout, Overloaded, no answer in time):
+    /// retry with backoff; nothing may be assumed written.
+    Outage,
+    /// The connection is gone below the CQL level (reset, refused, no node left): retry
+    /// on a new session.
+    ConnectionLost,
+}
+
+/// An error from a sink task, with its [`ErrorDomain`].
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{message}")]
 pub struct SinkError {
-    pub retriable: bool,
+    pub domain: ErrorDomain,
     /// A Java-like class name for `__connect.errors.exception.class.name` and traces.
     pub kind: &'static str,
     pub message: String,
 }
 
 impl SinkError {
-    pub fn transient(kind: &'static str, message: impl Into<String>) -> Self {
+    fn new(domain: ErrorDomain, kind: &'static str, message: impl Into<String>) -> Self {
         Self {
-            retriable: true,
+            domain,
             kind,
             message: message.into(),
         }
     }
-    pub fn permanent(kind: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            retriable: false,
-            kind,
-            message: message.into(),
-        }
+    pub fn outage(kind: &'static str, message: impl Into<String>) -> Self {
+        Self::new(ErrorDomain::Outage, kind, message)
+    }
+    pub fn misconfigured(kind: &'static str, message: impl Into<String>) -> Self {
+        Self::new(ErrorDomain::Misconfigured, kind, message)
+    }
+    pub fn bad_record(kind: &'static str, message: impl Into<String>) -> Self {
+        Self::new(ErrorDomain::BadRecord, kind, message)
+    }
+    pub fn connection_lost(kind: &'static str, message: impl Into<String>) -> Self {
+        Self::new(ErrorDomain::ConnectionLost, kind, message)
+    }
+    /// An outage: worth retrying.
+    pub fn is_retriable(&self) -> bool {
+        matches!(
+            self.domain,
+            ErrorDomain::Outage | ErrorDomain::ConnectionLost
+        )
     }
 }
 

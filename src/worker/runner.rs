@@ -198,7 +198,7 @@ impl Runner {
             };
             match started {
                 Ok(sink) => break sink,
-                Err(e) if e.retriable => {
+                Err(e) if e.is_retriable() => {
                     self.wait_retry(&mut retry, format!("{}: {}", e.kind, e.message))
                         .await?
                 }
@@ -519,7 +519,7 @@ impl Runner {
                     }
                     return Ok(one_failure_per_record(rejected, records));
                 }
-                Err(e) if e.retriable => {
+                Err(e) if e.is_retriable() => {
                     retrying = true;
                     self.wait_retry(&mut retry, retry_problem(&e, records))
                         .await?;

@@ -53,7 +53,7 @@ impl SinkConnector for CassandraSinkConnector {
         config: ConfigMap,
     ) -> Result<Box<dyn SinkTask>, SinkError> {
         let parsed = config::SinkConfig::parse(&config)
-            .map_err(|e| SinkError::permanent("ConfigException", e))?;
+            .map_err(|e| SinkError::misconfigured("ConfigException", e))?;
         for warning in config::warnings(&config) {
             tracing::warn!(connector = %ctx.connector, "{warning}");
         }

@@ -48,7 +48,7 @@ impl TableSchema {
 }
 
 fn read_err(e: impl std::fmt::Display, what: &str) -> SinkError {
-    SinkError::permanent("DriverException", format!("cannot read {what}: {e}"))
+    SinkError::misconfigured("DriverException", format!("cannot read {what}: {e}"))
 }
 
 /// Reads `keyspace.table` from `system_schema`. A missing table is a permanent error naming it.
@@ -90,7 +90,7 @@ pub async fn read_table(
             .flatten()
             .unwrap_or(-1);
         let ty = CqlType::parse(&type_text, &|name: &str| udts.get(name).cloned())
-            .map_err(|e| SinkError::permanent("DriverException", format!("column {keyspace}.{table}.{name} has type {type_text}, which cassink cannot read: {e}")))?;
+            .map_err(|e| SinkError::misconfigured("DriverException", format!("column {keyspace}.{table}.{name} has type {type_text}, which cassink cannot read: {e}")))?;
         columns.push(Column {
             name,
             kind,
@@ -99,7 +99,7 @@ pub async fn read_table(
         });
     }
     if columns.is_empty() {
-        return Err(SinkError::permanent(
+        return Err(SinkError::misconfigured(
             "InvalidQueryException",
             format!("table {keyspace}.{table} does not exist (create it first, e.g. with connectors/schema.cql)"),
         ));

@@ -1,5 +1,5 @@
 //! The Cassandra session of a task (cdrs-tokio) and the classification of its errors into
-//! transient (retry) and permanent (the record or the config is wrong).
+//! an outage (retry), a misconfiguration (fail the task) or a record Cassandra rejects.
 
 use super::config::SinkConfig;
 use crate::connector::SinkError;
@@ -112,7 +112,7 @@ pub async fn connect(config: &SinkConfig) -> Result<CqlSession, SinkError> {
     let points: Vec<NodeAddress> = hosts.iter().map(Into::into).collect();
     let where_ = config.contact_points.join(",");
     let unreachable = |e: CdrsError| {
-        SinkError::transient(
+        SinkError::outage(
             "AllNodesFailedException",
             format!("cannot reach Cassandra at {where_}: {e}"),
         )
@@ -153,8 +153,9 @@ pub async fn connect(config: &SinkConfig) -> Result<CqlSession, SinkError> {
             build(&where_, builder.build()).await.map(CqlSession::Plain)
         }
         Some(ssl) => {
-            let bad_config =
-                |e: crate::tls::TlsError| SinkError::permanent("ConfigException", e.to_string());
+            let bad_config = |e: crate::tls::TlsError| {
+                SinkError::misconfigured("ConfigException", e.to_string())
+            };
             let tls = ssl.client_config().map_err(bad_config)?;
             let name = super::tls::server_name(&config.contact_points[0]).map_err(bad_config)?;
             probe_tls(&hosts[0], tls.clone(), name.clone()).await?;
@@ -230,9 +231,9 @@ async fn probe_tls(
         let message = format!("TLS to Cassandra at {addr} failed: {e}");
         match rustls_error {
             Some(rustls::Error::InvalidCertificate(_) | rustls::Error::AlertReceived(_)) => {
-                SinkError::permanent("SSLHandshakeException", message)
+                SinkError::misconfigured("SSLHandshakeException", message)
             }
-            _ => SinkError::transient("AllNodesFailedException", message),
+            _ => SinkError::connection_lost("AllNodesFailedException", message),
         }
     };
     // After our side of the handshake, a node that refuses our certificate (or the lack of
@@ -271,7 +272,7 @@ async fn probe_tls(
     };
     match tokio::time::timeout(CONNECT_TIMEOUT, attempt).await {
         Ok(result) => result.map_err(failed),
-        Err(_) => Err(SinkError::transient(
+        Err(_) => Err(SinkError::outage(
             "AllNodesFailedException",
             format!("timed out opening TLS to Cassandra at {addr}"),
         )),
@@ -299,7 +300,7 @@ where
     };
     match tokio::time::timeout(CONNECT_TIMEOUT, manager.connection(None, None, socket)).await {
         Ok(Err(CdrsError::Server { body, .. })) if body.ty == ErrorType::Authentication => {
-            Err(SinkError::permanent(
+            Err(SinkError::misconfigured(
                 "AuthenticationException",
                 format!(
                     "Cassandra at {addr} refused the login (auth.username / auth.password): {}",
@@ -318,11 +319,11 @@ async fn build<S>(
 ) -> Result<S, SinkError> {
     match tokio::time::timeout(CONNECT_TIMEOUT * 3, session).await {
         Ok(Ok(session)) => Ok(session),
-        Ok(Err(e)) => Err(SinkError::transient(
+        Ok(Err(e)) => Err(SinkError::outage(
             "AllNodesFailedException",
             format!("cannot connect to Cassandra at {where_}: {e}"),
         )),
-        Err(_) => Err(SinkError::transient(
+        Err(_) => Err(SinkError::outage(
             "AllNodesFailedException",
             format!("timed out connecting to Cassandra at {where_}"),
         )),
@@ -335,37 +336,33 @@ pub fn classify(error: &CdrsError, what: &str) -> SinkError {
         CdrsError::Server { body, addr } => {
             let message = format!("{what}: {} (from {addr})", body.message);
             match &body.ty {
-                ErrorType::Unavailable(_) => SinkError::transient("UnavailableException", message),
-                ErrorType::WriteTimeout(_) => {
-                    SinkError::transient("WriteTimeoutException", message)
-                }
-                ErrorType::ReadTimeout(_) => SinkError::transient("ReadTimeoutException", message),
-                ErrorType::Overloaded => SinkError::transient("OverloadedException", message),
-                ErrorType::IsBootstrapping => {
-                    SinkError::transient("BootstrappingException", message)
-                }
-                ErrorType::Truncate => SinkError::transient("TruncateException", message),
-                ErrorType::Server => SinkError::transient("ServerError", message),
-                ErrorType::WriteFailure(_) => {
-                    SinkError::transient("WriteFailureException", message)
-                }
-                ErrorType::Unprepared(_) => SinkError::transient("UnpreparedException", message),
-                ErrorType::Syntax => SinkError::permanent("SyntaxError", message),
-                ErrorType::Invalid => SinkError::permanent("InvalidQueryException", message),
+                ErrorType::Unavailable(_) => SinkError::outage("UnavailableException", message),
+                ErrorType::WriteTimeout(_) => SinkError::outage("WriteTimeoutException", message),
+                ErrorType::ReadTimeout(_) => SinkError::outage("ReadTimeoutException", message),
+                ErrorType::Overloaded => SinkError::outage("OverloadedException", message),
+                ErrorType::IsBootstrapping => SinkError::outage("BootstrappingException", message),
+                ErrorType::Truncate => SinkError::outage("TruncateException", message),
+                ErrorType::Server => SinkError::outage("ServerError", message),
+                ErrorType::WriteFailure(_) => SinkError::outage("WriteFailureException", message),
+                ErrorType::Unprepared(_) => SinkError::outage("UnpreparedException", message),
+                ErrorType::Syntax => SinkError::misconfigured("SyntaxError", message),
+                ErrorType::Invalid => SinkError::bad_record("InvalidQueryException", message),
                 ErrorType::AlreadyExists(_) => {
-                    SinkError::permanent("AlreadyExistsException", message)
+                    SinkError::misconfigured("AlreadyExistsException", message)
                 }
-                ErrorType::Unauthorized => SinkError::permanent("UnauthorizedException", message),
+                ErrorType::Unauthorized => {
+                    SinkError::misconfigured("UnauthorizedException", message)
+                }
                 ErrorType::Authentication => {
-                    SinkError::permanent("AuthenticationException", message)
+                    SinkError::misconfigured("AuthenticationException", message)
                 }
                 ErrorType::Config => {
-                    SinkError::permanent("InvalidConfigurationInQueryException", message)
+                    SinkError::misconfigured("InvalidConfigurationInQueryException", message)
                 }
-                ErrorType::Protocol => SinkError::permanent("ProtocolError", message),
-                _ => SinkError::permanent("ServerError", message),
+                ErrorType::Protocol => SinkError::misconfigured("ProtocolError", message),
+                _ => SinkError::bad_record("ServerError", message),
             }
         }
-        other => SinkError::transient("DriverException", format!("{what}: {other}")),
+        other => SinkError::connection_lost("DriverException", format!("{what}: {other}")),
     }
 }

@@ -5,18 +5,20 @@
 //! two writes to the same row.
 
 use super::clock::Now;
-use super::codec::CodecSettings;
+use super::codec::{CodecSettings, CqlType};
 use super::config::{SinkConfig, TableConfig};
 use super::custom_query;
 use super::mapping::Source;
 use super::schema;
 use super::session::{classify, connect, CqlSession};
 use super::statement::{bind, plan, Plan, Write};
-use crate::connector::{RecordFailure, SinkError, SinkTask, TaskContext};
+use crate::connector::{ErrorDomain, RecordFailure, SinkError, SinkTask, TaskContext};
 use crate::record::SinkRecord;
 use async_trait::async_trait;
 use cdrs_tokio::consistency::Consistency;
+use cdrs_tokio::error::Error as CdrsError;
 use cdrs_tokio::frame::message_batch::BatchType;
+use cdrs_tokio::frame::message_error::ErrorType;
 use cdrs_tokio::query::{BatchQueryBuilder, PreparedQuery, QueryValues};
 use cdrs_tokio::statement::StatementParamsBuilder;
 use cdrs_tokio::types::value::Value as Bound;
@@ -79,34 +81,23 @@ impl CassandraSinkTask {
                         .await
                         .map_err(|e| classify(&e, &format!("preparing {query}")))?;
                     custom_query::plan(table, query, &raw.metadata)
-                        .map_err(|e| SinkError::permanent("ConfigException", e))?
+                        .map_err(|e| SinkError::misconfigured("ConfigException", e))?
                 }
                 None => {
                     let schema =
                         schema::read_table(&session, &table.keyspace, &table.table).await?;
-                    plan(table, &schema).map_err(|e| SinkError::permanent("ConfigException", e))?
+                    plan(table, &schema)
+                        .map_err(|e| SinkError::misconfigured("ConfigException", e))?
                 }
             };
-            let insert = session
-                .prepare(&plan.insert)
-                .await
-                .map_err(|e| classify(&e, &format!("preparing {}", plan.insert)))?;
-            let delete = match &plan.delete {
-                Some(cql) => Some(
-                    session
-                        .prepare(cql)
-                        .await
-                        .map_err(|e| classify(&e, &format!("preparing {cql}")))?,
-                ),
-                None => None,
-            };
+            let (insert, delete) = prepare(&session, &plan).await?;
             let codec = match codecs.get(&table.topic) {
                 Some(c) => c.clone(),
                 None => {
                     let c = Arc::new(
                         CodecSettings::from_topic_config(&table.topic, &config.raw).map_err(
                             |e| {
-                                SinkError::permanent(
+                                SinkError::misconfigured(
                                     "ConfigException",
                                     format!("topic.{}.codec: {e}", table.topic),
                                 )
@@ -146,6 +137,27 @@ impl CassandraSinkTask {
     }
 }
 
+/// Prepares the INSERT (or counter UPDATE) and the DELETE of `plan`.
+async fn prepare(
+    session: &CqlSession,
+    plan: &Plan,
+) -> Result<(PreparedQuery, Option<PreparedQuery>), SinkError> {
+    let insert = session
+        .prepare(&plan.insert)
+        .await
+        .map_err(|e| classify(&e, &format!("preparing {}", plan.insert)))?;
+    let delete = match &plan.delete {
+        Some(cql) => Some(
+            session
+                .prepare(cql)
+                .await
+                .map_err(|e| classify(&e, &format!("preparing {cql}")))?,
+        ),
+        None => None,
+    };
+    Ok((insert, delete))
+}
+
 /// One bound statement and the record it came from.
 struct Stmt {
     record: usize,
@@ -176,7 +188,19 @@ fn key_bytes(values: &[Bound], count: usize) -> Vec<u8> {
 
 /// The outcome of writing one group.
 enum GroupResult {
-    Done(Vec<RecordFailure>),
+    /// Written, but for `failures`; `rejected` says whether Cassandra refused any of them
+    /// (then the task checks the table did not change under it).
+    Done {
+        failures: Vec<RecordFailure>,
+        table: usize,
+        rejected: bool,
+    },
+    /// Cassandra no longer knows a prepared statement of `table` (its schema changed, or the
+    /// node restarted): prepare again, then put again.
+    Unprepared {
+        table: usize,
+        error: SinkError,
+    },
     Transient(SinkError),
 }
 
@@ -202,7 +226,7 @@ impl SinkTask for CassandraSinkTask {
             let Some(targets) = self.by_topic.get(&record.position.topic) else {
                 failures.push(RecordFailure {
                     index: i,
-                    error: SinkError::permanent(
+                    error: SinkError::misconfigured(
                         "ConfigException",
                         format!(
                             "record {}: no table is mapped for topic {}",
@@ -252,7 +276,7 @@ impl SinkTask for CassandraSinkTask {
                     }
                     Err(message) => failures.push(RecordFailure {
                         index: i,
-                        error: SinkError::permanent("DataException", message),
+                        error: SinkError::bad_record("DataException", message),
                     }),
                 }
             }
@@ -271,15 +295,42 @@ impl SinkTask for CassandraSinkTask {
             .buffer_unordered(self.config.max_concurrent_requests)
             .collect()
             .await;
+        let mut rejecting: Vec<usize> = Vec::new();
         for r in results {
             match r {
-                GroupResult::Done(f) => failures.extend(f),
+                GroupResult::Done {
+                    failures: f,
+                    table,
+                    rejected,
+                } => {
+                    failures.extend(f);
+                    if rejected && !rejecting.contains(&table) {
+                        rejecting.push(table);
+                    }
+                }
                 // Nothing of this put can be assumed written: the runtime puts it again.
+                GroupResult::Unprepared { table, error } => {
+                    self.prepare_again(table).await?;
+                    return Err(SinkError::outage(
+                        "UnpreparedException",
+                        format!("{} (prepared again)", error.message),
+                    ));
+                }
                 GroupResult::Transient(e) => {
-                    self.reconnect = e.kind == "DriverException";
+                    self.reconnect = e.domain == ErrorDomain::ConnectionLost;
                     return Err(e);
                 }
             }
+        }
+        // A wrong config or a changed table fails the task rather than every record.
+        if let Some(f) = failures
+            .iter()
+            .find(|f| f.error.domain == ErrorDomain::Misconfigured)
+        {
+            return Err(f.error.clone());
+        }
+        for t in rejecting {
+            self.check_table_unchanged(t).await?;
         }
         failures.sort_by_key(|f| f.index);
         Ok(failures)
@@ -287,6 +338,83 @@ impl SinkTask for CassandraSinkTask {
 
     async fn stop(&mut self) {
         tracing::info!(connector = %self.ctx.connector, task = self.ctx.task, "closing the Cassandra session");
+    }
+}
+
+impl CassandraSinkTask {
+    /// Prepares the statements of table `t` again, once its schema is checked: a table that
+    /// gained a column goes on, one that lost a mapped column or was dropped fails the task.
+    async fn prepare_again(&mut self, t: usize) -> Result<(), SinkError> {
+        self.check_table_unchanged(t).await?;
+        let Some(table) = self.tables.get(t) else {
+            return Ok(());
+        };
+        let (insert, delete) = match prepare(&self.session, &table.plan).await {
+            Ok(statements) => statements,
+            Err(e) if e.is_retriable() => return Err(e),
+            Err(e) => {
+                return Err(SinkError::misconfigured(
+                    "InvalidQueryException",
+                    format!(
+                        "table {} changed since the task started: {}; fix the table or the mapping, then restart the task",
+                        table.config.name(),
+                        e.message
+                    ),
+                ))
+            }
+        };
+        tracing::info!(connector = %self.ctx.connector, table = %table.config.name(), "statements prepared again");
+        let renewed = Table {
+            config: table.config.clone(),
+            plan: table.plan.clone(),
+            insert,
+            delete,
+            consistency: table.consistency,
+            codecs: table.codecs.clone(),
+        };
+        self.tables[t] = Arc::new(renewed);
+        Ok(())
+    }
+
+    /// After Cassandra rejected records of table `t`: whether the table still is the one the
+    /// statements were planned and prepared for. A dropped table, or a mapped column dropped
+    /// or retyped, is a misconfiguration (the task fails and says so), not a bad record: it
+    /// must not send every following record to the dead-letter queue.
+    async fn check_table_unchanged(&self, t: usize) -> Result<(), SinkError> {
+        let Some(table) = self.tables.get(t) else {
+            return Ok(());
+        };
+        if table.config.query.is_some() {
+            return Ok(());
+        }
+        let name = table.config.name();
+        let changed = |why: String| {
+            SinkError::misconfigured(
+                "InvalidQueryException",
+                format!("table {name} changed since the task started: {why}; fix the table or the mapping, then restart the task"),
+            )
+        };
+        let schema =
+            match schema::read_table(&self.session, &table.config.keyspace, &table.config.table)
+                .await
+            {
+                Ok(schema) => schema,
+                Err(e) if e.is_retriable() => return Err(e),
+                Err(e) => return Err(changed(e.message)),
+            };
+        let now = plan(&table.config, &schema).map_err(changed)?;
+        let columns = |p: &Plan| -> Vec<(String, CqlType)> {
+            p.columns
+                .iter()
+                .map(|c| (c.name.clone(), c.ty.clone()))
+                .collect()
+        };
+        if now.insert != table.plan.insert || columns(&now) != columns(&table.plan) {
+            return Err(changed(
+                "its columns no longer match the mapping the statements were prepared for".into(),
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -307,6 +435,8 @@ struct WriteContext<'a> {
 /// and writes them one after the other.
 async fn write_group(ctx: &WriteContext<'_>, stmts: Vec<Stmt>) -> GroupResult {
     let mut failures = Vec::new();
+    let mut rejected = false;
+    let table = stmts.first().map(|s| s.table).unwrap_or_default();
     let mut batch: Vec<Stmt> = Vec::new();
     let counter = stmts
         .first()
@@ -322,11 +452,17 @@ async fn write_group(ctx: &WriteContext<'_>, stmts: Vec<Stmt>) -> GroupResult {
         if full {
             match write_batch(ctx, &mut batch).await {
                 Ok(()) => {}
-                Err(e) if e.retriable => return GroupResult::Transient(e),
-                Err(e) if batch.len() == 1 => failures.push(RecordFailure {
-                    index: batch[0].record,
-                    error: e,
-                }),
+                Err(BatchError::Unprepared(error)) => {
+                    return GroupResult::Unprepared { table, error }
+                }
+                Err(BatchError::Failed(e)) if e.is_retriable() => return GroupResult::Transient(e),
+                Err(BatchError::Failed(e)) if batch.len() == 1 => {
+                    rejected = true;
+                    failures.push(RecordFailure {
+                        index: batch[0].record,
+                        error: e,
+                    })
+                }
                 Err(_) => {
                     // Find which records Cassandra rejects: write them one by one. The batch
                     // took their values, so each is bound again (same record, same now()).
@@ -348,13 +484,28 @@ async fn write_group(ctx: &WriteContext<'_>, stmts: Vec<Stmt>) -> GroupResult {
                         let written = match rebound {
                             Ok(write) => {
                                 one.write = write;
-                                write_batch(ctx, std::slice::from_mut(one)).await
+                                let written = write_batch(ctx, std::slice::from_mut(one)).await;
+                                rejected |= written.is_err();
+                                written
                             }
-                            Err(message) => Err(SinkError::permanent("DataException", message)),
+                            Err(message) => Err(BatchError::Failed(SinkError::bad_record(
+                                "DataException",
+                                message,
+                            ))),
+                        };
+                        let written = match written {
+                            Err(BatchError::Unprepared(error)) => {
+                                return GroupResult::Unprepared {
+                                    table: one.table,
+                                    error,
+                                }
+                            }
+                            Err(BatchError::Failed(e)) => Err(e),
+                            Ok(()) => Ok(()),
                         };
                         match written {
                             Ok(()) => {}
-                            Err(e) if e.retriable => return GroupResult::Transient(e),
+                            Err(e) if e.is_retriable() => return GroupResult::Transient(e),
                             Err(e) => failures.push(RecordFailure {
                                 index: one.record,
                                 error: e,
@@ -366,12 +517,23 @@ async fn write_group(ctx: &WriteContext<'_>, stmts: Vec<Stmt>) -> GroupResult {
             batch.clear();
         }
     }
-    GroupResult::Done(failures)
+    GroupResult::Done {
+        failures,
+        table,
+        rejected,
+    }
+}
+
+/// Why a batch was not written.
+enum BatchError {
+    /// Cassandra lost the prepared statement: prepare again (not a failure of the records).
+    Unprepared(SinkError),
+    Failed(SinkError),
 }
 
 /// Writes `batch` (a single statement alone, else an UNLOGGED batch). The statements' bound
 /// values move into the request: they are spent afterwards, whatever the outcome.
-async fn write_batch(ctx: &WriteContext<'_>, batch: &mut [Stmt]) -> Result<(), SinkError> {
+async fn write_batch(ctx: &WriteContext<'_>, batch: &mut [Stmt]) -> Result<(), BatchError> {
     let tables = ctx.tables;
     let table = &tables[batch[0].table];
     let statement = |s: &mut Stmt| -> (&PreparedQuery, QueryValues) {
@@ -411,13 +573,21 @@ async fn write_batch(ctx: &WriteContext<'_>, batch: &mut [Stmt]) -> Result<(), S
     let timeout = ctx.timeout;
     match tokio::time::timeout(timeout, request).await {
         Ok(Ok(())) => Ok(()),
-        Ok(Err(e)) => Err(classify(&e, &format!("writing to {}", table.config.name()))),
-        Err(_) => Err(SinkError::transient(
+        Ok(Err(e)) => {
+            let error = classify(&e, &format!("writing to {}", table.config.name()));
+            match e {
+                CdrsError::Server { body, .. } if matches!(body.ty, ErrorType::Unprepared(_)) => {
+                    Err(BatchError::Unprepared(error))
+                }
+                _ => Err(BatchError::Failed(error)),
+            }
+        }
+        Err(_) => Err(BatchError::Failed(SinkError::outage(
             "DriverTimeoutException",
             format!(
                 "writing to {}: no answer within queryExecutionTimeout ({timeout:?})",
                 table.config.name()
             ),
-        )),
+        ))),
     }
 }
