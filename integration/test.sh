@@ -18,5 +18,5 @@ cd "$REPO_DIR"
 log "unit and integration tests (cargo)"
 cargo test --workspace --no-fail-fast -- --test-threads="${TEST_THREADS:-2}"
 
-log "conformance tests (python cassandra-driver, cqlsh, confluent-kafka)"
+log "conformance and end-to-end tests (python cassandra-driver, confluent-kafka, schemathesis)"
 "$VENV/bin/python" -m pytest -q "$INTEGRATION_DIR/conformance"
