@@ -9,7 +9,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use cassink::config::ConfigMap;
 use cassink::logging::{self, LogFormat};
 use cassink::produce::{self, Workload};
-use cassink::rest::{router, AppState};
+use cassink::rest::{router, AppState, Front};
 use cassink::store::{Cluster, ConfigStore, FileStore, KafkaStore, StoreClients};
 use cassink::worker::config::{parse_properties, WorkerConfig};
 use cassink::worker::herder::{Herder, HerderError};
@@ -192,6 +192,53 @@ async fn run(command: Command, logs: logging::LogControl) -> anyhow::Result<()> 
         .map(|p| read_connector(p))
         .collect::<anyhow::Result<Vec<_>>>()?;
 
+    let tls_config = match &worker.rest_tls {
+        Some(tls) => Some(
+            cassink::rest::tls::server_config(tls).context("cannot set up the https listener")?,
+        ),
+        None => None,
+    };
+    let mut listeners = Vec::new();
+    for l in &worker.rest_listeners {
+        let tcp = tokio::net::TcpListener::bind(l.bind())
+            .await
+            .with_context(|| format!("cannot listen on {}", l.bind()))?;
+        let local = tcp.local_addr()?;
+        tracing::info!(
+            %local,
+            scheme = ?l.scheme,
+            worker_id = %worker.worker_id,
+            bootstrap = %worker.bootstrap_servers,
+            "REST API listening"
+        );
+        listeners.push((l.scheme, tcp, local));
+    }
+    let exposed = listeners
+        .iter()
+        .any(|(_, _, local)| !local.ip().is_loopback());
+    // Serve from now on: /health answers 503 until the connectors are read (Connect's
+    // start-up behaviour), then the real API.
+    let front = Front::default();
+    let (stopping_tx, stopping) = tokio::sync::watch::channel(false);
+    let mut servers = tokio::task::JoinSet::new();
+    for (scheme, tcp, _) in listeners {
+        let mut stop = stopping.clone();
+        let shutdown = async move {
+            let _ = stop.wait_for(|s| *s).await;
+        };
+        match (scheme, &tls_config) {
+            (Scheme::Https, Some(config)) => {
+                let tls = cassink::rest::tls::TlsListener::new(tcp, config.clone())?;
+                let serve = axum::serve(tls, front.router()).with_graceful_shutdown(shutdown);
+                servers.spawn(async move { serve.await });
+            }
+            _ => {
+                let serve = axum::serve(tcp, front.router()).with_graceful_shutdown(shutdown);
+                servers.spawn(async move { serve.await });
+            }
+        }
+    }
+    drop(stopping);
     let (store, cluster, changes): (Arc<dyn ConfigStore>, Option<Arc<dyn Cluster>>, _) =
         match worker.distributed() {
             Some(d) => {
@@ -233,31 +280,7 @@ async fn run(command: Command, logs: logging::LogControl) -> anyhow::Result<()> 
         }
     }
 
-    let tls_config = match &worker.rest_tls {
-        Some(tls) => Some(
-            cassink::rest::tls::server_config(tls).context("cannot set up the https listener")?,
-        ),
-        None => None,
-    };
-    let mut listeners = Vec::new();
-    for l in &worker.rest_listeners {
-        let tcp = tokio::net::TcpListener::bind(l.bind())
-            .await
-            .with_context(|| format!("cannot listen on {}", l.bind()))?;
-        let local = tcp.local_addr()?;
-        tracing::info!(
-            %local,
-            scheme = ?l.scheme,
-            worker_id = %worker.worker_id,
-            bootstrap = %worker.bootstrap_servers,
-            "REST API listening"
-        );
-        listeners.push((l.scheme, tcp, local));
-    }
     let mut state = AppState::new(herder.clone(), Arc::new(logs));
-    let exposed = listeners
-        .iter()
-        .any(|(_, _, local)| !local.ip().is_loopback());
     match &worker.rest_auth_file {
         Some(path) => {
             let users = cassink::rest::auth::Users::load(path)?;
@@ -271,6 +294,7 @@ async fn run(command: Command, logs: logging::LogControl) -> anyhow::Result<()> 
         None => {}
     }
     let app = router(state);
+    front.ready(app);
 
     let status_loop = {
         let herder = herder.clone();
@@ -283,26 +307,6 @@ async fn run(command: Command, logs: logging::LogControl) -> anyhow::Result<()> 
         })
     };
 
-    let (stopping_tx, stopping) = tokio::sync::watch::channel(false);
-    let mut servers = tokio::task::JoinSet::new();
-    for (scheme, tcp, _) in listeners {
-        let mut stop = stopping.clone();
-        let shutdown = async move {
-            let _ = stop.wait_for(|s| *s).await;
-        };
-        match (scheme, &tls_config) {
-            (Scheme::Https, Some(config)) => {
-                let tls = cassink::rest::tls::TlsListener::new(tcp, config.clone())?;
-                let serve = axum::serve(tls, app.clone()).with_graceful_shutdown(shutdown);
-                servers.spawn(async move { serve.await });
-            }
-            _ => {
-                let serve = axum::serve(tcp, app.clone()).with_graceful_shutdown(shutdown);
-                servers.spawn(async move { serve.await });
-            }
-        }
-    }
-    drop(stopping);
     tokio::select! {
         _ = shutdown_signal() => {
             let _ = stopping_tx.send(true);

@@ -596,3 +596,63 @@ async fn a_worker_killed_with_sigkill_hands_its_partitions_over_and_nothing_is_l
                "all_rows_after_kill_ms": took_over.as_millis() as u64})
     );
 }
+
+/// Connect's health check through start-up: while a distributed worker cannot yet read its
+/// config topic (the broker's bootstrap connection stalls), `GET /health` answers 503
+/// "starting" and the API 503 with Connect's error body; once it can, 200.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_is_503_while_the_worker_starts_and_200_once_it_serves() {
+    use common::tcp_proxy::{Mode, TcpProxy};
+    let broker: std::net::SocketAddr = bootstrap()
+        .split(',')
+        .next()
+        .and_then(|b| std::net::ToSocketAddrs::to_socket_addrs(b).ok()?.next())
+        .expect("a broker address");
+    let proxy = TcpProxy::start(broker).await;
+    proxy.set(Mode::Stall);
+    let dir = tempfile::tempdir().unwrap();
+    let cluster = unique("health");
+    let port = free_port();
+    let mut w = Worker::launch(
+        dir.path(),
+        &dir.path().join("state"),
+        port,
+        &proxy.addr.to_string(),
+        &cluster_properties(&cluster, 1),
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let starting = loop {
+        if let Ok(r) = reqwest::get(w.url("/health")).await {
+            let status = r.status().as_u16();
+            break (status, r.json::<Value>().await.unwrap_or_default());
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the worker never answered: {}",
+            w.log_tail()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(
+        starting,
+        (
+            503,
+            json!({"status": "starting", "message": "Worker is still starting up."})
+        ),
+        "{}",
+        w.log_tail()
+    );
+    let r = call(Method::GET, &w.url("/connectors"), None).await;
+    assert_eq!(r.status, 503, "{}", r.text);
+    assert_eq!(r.body["error_code"], 503);
+
+    proxy.set(Mode::Forward);
+    w.wait_ready().await;
+    let r = call(Method::GET, &w.url("/health"), None).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["status"], "healthy");
+    assert_eq!(
+        call(Method::GET, &w.url("/connectors"), None).await.status,
+        200
+    );
+}

@@ -24,12 +24,21 @@ pub async fn root(State(s): State<AppState>) -> Response {
     .into_response()
 }
 
-pub async fn health() -> Response {
-    Json(json!({
-        "status": "healthy",
-        "message": "Worker has completed startup and is ready to handle requests."
-    }))
-    .into_response()
+/// Connect's health check: 200 once started (503 comes from [`super::Front`] before), 500
+/// while the worker cannot write to its storage.
+pub async fn health(State(s): State<AppState>) -> Response {
+    match s.herder.storage_problem() {
+        None => Json(json!({
+            "status": "healthy",
+            "message": "Worker has completed startup and is ready to handle requests."
+        }))
+        .into_response(),
+        Some(problem) => (
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+            Json(json!({"status": "unhealthy", "message": problem})),
+        )
+            .into_response(),
+    }
 }
 
 pub async fn metrics() -> Response {

@@ -34,6 +34,48 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(90);
 
 pub use openapi::openapi;
 
+/// The REST API from the moment the listeners are bound: until [`Front::ready`] hands it the
+/// real router (the worker has read its connectors), `GET /health` answers 503 as Connect's
+/// does while starting, and every other request 503 with Connect's error body.
+#[derive(Clone, Default)]
+pub struct Front {
+    app: Arc<std::sync::OnceLock<Router>>,
+}
+
+impl Front {
+    pub fn ready(&self, app: Router) {
+        let _ = self.app.set(app);
+    }
+
+    pub fn router(&self) -> Router {
+        let front = self.clone();
+        Router::new().fallback(move |request: Request| {
+            let front = front.clone();
+            async move {
+                match front.app.get() {
+                    Some(app) => match tower::ServiceExt::oneshot(app.clone(), request).await {
+                        Ok(response) => response.into_response(),
+                        Err(never) => match never {},
+                    },
+                    None if request.uri().path() == "/health" => (
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        Json(serde_json::json!({
+                            "status": "starting",
+                            "message": "Worker is still starting up."
+                        })),
+                    )
+                        .into_response(),
+                    None => ApiError::new(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "The worker is still starting up; try again shortly.",
+                    )
+                    .into_response(),
+                }
+            }
+        })
+    }
+}
+
 /// What handlers share.
 #[derive(Clone)]
 pub struct AppState {

@@ -101,13 +101,19 @@ impl Worker {
 
     /// Like [`Worker::start_with`], with `extra` worker properties appended.
     pub async fn start_props(dir: &Path, state_dir: &Path, port: u16, extra: &str) -> Worker {
+        let mut worker = Self::launch(dir, state_dir, port, &bootstrap(), extra);
+        worker.wait_ready().await;
+        worker
+    }
+
+    /// Starts a worker of `bootstrap` without waiting for it to be ready.
+    pub fn launch(dir: &Path, state_dir: &Path, port: u16, bootstrap: &str, extra: &str) -> Worker {
         let config = dir.join(format!("worker-{port}.properties"));
         std::fs::write(
             &config,
             format!(
-                "bootstrap.servers={}\nlisteners=http://127.0.0.1:{port}\nstate.dir={}\n\
+                "bootstrap.servers={bootstrap}\nlisteners=http://127.0.0.1:{port}\nstate.dir={}\n\
                  offset.flush.interval.ms=1000\n{extra}\n",
-                bootstrap(),
                 state_dir.display()
             ),
         )
@@ -122,7 +128,6 @@ impl Worker {
             config,
         };
         worker.spawn();
-        worker.wait_ready().await;
         worker
     }
 
@@ -144,7 +149,7 @@ impl Worker {
         self.child = Some(child);
     }
 
-    async fn wait_ready(&mut self) {
+    pub async fn wait_ready(&mut self) {
         let client = reqwest::Client::new();
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {

@@ -182,8 +182,16 @@ impl Herder {
                 tick.tick().await;
                 if last_beat.is_none_or(|t| t.elapsed() >= m.heartbeat) {
                     match m.cluster.heartbeat() {
-                        Ok(()) => last_beat = Some(Instant::now()),
-                        Err(e) => tracing::warn!("cannot send the worker heartbeat: {e}"),
+                        Ok(()) => {
+                            last_beat = Some(Instant::now());
+                            herder.storage_result(None);
+                        }
+                        Err(e) => {
+                            tracing::warn!("cannot send the worker heartbeat: {e}");
+                            herder.storage_result(Some(format!(
+                                "cannot send the worker heartbeat to the status topic: {e}"
+                            )));
+                        }
                     }
                 }
                 if m.refresh() {

@@ -85,6 +85,9 @@ pub struct Herder {
     connectors: Mutex<BTreeMap<String, Connector>>,
     /// Last status written per connector (time zeroed), to skip unchanged writes.
     persisted: std::sync::Mutex<BTreeMap<String, crate::store::StatusSnapshot>>,
+    /// Why the last write to the worker's storage (status records, heartbeats) failed; `None`
+    /// once one succeeds again. `GET /health` answers 500 while it is set.
+    storage_problem: std::sync::Mutex<Option<String>>,
 }
 
 async fn stop_handles(connector: &str, handles: BTreeMap<u32, TaskHandle>) {
@@ -122,7 +125,23 @@ impl Herder {
             offsets,
             connectors: Mutex::new(BTreeMap::new()),
             persisted: std::sync::Mutex::new(BTreeMap::new()),
+            storage_problem: std::sync::Mutex::new(None),
         })
+    }
+
+    /// Why the worker cannot write to its storage right now, if it cannot.
+    pub fn storage_problem(&self) -> Option<String> {
+        self.storage_problem
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    fn storage_result(&self, problem: Option<String>) {
+        *self
+            .storage_problem
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = problem;
     }
 
     pub fn worker(&self) -> &WorkerConfig {
@@ -569,8 +588,12 @@ impl Herder {
             match self.store.put_status(name, &snapshot) {
                 Ok(()) => {
                     persisted.insert(name.clone(), timeless);
+                    self.storage_result(None);
                 }
-                Err(e) => tracing::warn!(connector = %name, "cannot store status: {e}"),
+                Err(e) => {
+                    tracing::warn!(connector = %name, "cannot store status: {e}");
+                    self.storage_result(Some(format!("cannot store the status of {name}: {e}")));
+                }
             }
         }
     }
