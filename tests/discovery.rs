@@ -90,3 +90,103 @@ async fn topics_matching_the_regex_later_and_new_partitions_are_consumed_without
         t.stop(Duration::from_secs(30)).await;
     }
 }
+
+/// `auto.offset.reset` (here as a connector override) decides where a group without
+/// committed offsets starts: with `latest`, the records already in the topic are not written,
+/// the ones produced afterwards are.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn auto_offset_reset_latest_skips_what_was_there_before_the_group_existed() {
+    let session = cql().await;
+    let ks = unique("reset").replace('-', "_");
+    session
+        .query(format!("CREATE KEYSPACE {ks} WITH replication = {{'class': 'SimpleStrategy', 'replication_factor': 1}}"))
+        .await
+        .expect("create keyspace");
+    session
+        .query(format!(
+            "CREATE TABLE {ks}.seen (id int PRIMARY KEY, v int)"
+        ))
+        .await
+        .expect("create table");
+    let topic = unique("reset");
+    common::create_topic(&topic, 1).await;
+    let producer: FutureProducer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap())
+        .create()
+        .expect("producer");
+    let send = |id: i32| {
+        let producer = producer.clone();
+        let topic = topic.clone();
+        async move {
+            let payload = format!(r#"{{"id":{id},"v":1}}"#);
+            producer
+                .send(
+                    FutureRecord::<str, str>::to(&topic).payload(&payload),
+                    Duration::from_secs(10),
+                )
+                .await
+                .map_err(|(e, _)| e)
+                .expect("produce");
+        }
+    };
+    for id in 0..5 {
+        send(id).await;
+    }
+    let mut config = cassink::config::ConfigMap::new();
+    for (k, v) in [
+        (
+            "connector.class",
+            "com.datastax.oss.kafka.sink.CassandraSinkConnector",
+        ),
+        ("topics", topic.as_str()),
+        ("contactPoints", &cql_host()),
+        ("port", &cql_port()),
+        ("loadBalancing.localDc", "datacenter1"),
+        (
+            "key.converter",
+            "org.apache.kafka.connect.storage.StringConverter",
+        ),
+        (
+            "value.converter",
+            "org.apache.kafka.connect.json.JsonConverter",
+        ),
+        ("value.converter.schemas.enable", "false"),
+        ("consumer.override.auto.offset.reset", "latest"),
+    ] {
+        config.insert(k.into(), v.into());
+    }
+    config.insert(
+        format!("topic.{topic}.{ks}.seen.mapping"),
+        "id=value.id, v=value.v".into(),
+    );
+    let tasks = spawn_tasks(&unique("reset-sink"), &config, 1);
+    // New records until one lands: the consumer has found its start by then.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let mut next = 100;
+    while count(&session, &format!("{ks}.seen")).await == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no record produced after the start landed: {:?}",
+            tasks.iter().map(|t| t.status()).collect::<Vec<_>>()
+        );
+        send(next).await;
+        next += 1;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    for t in tasks {
+        t.stop(Duration::from_secs(30)).await;
+    }
+    let ids: Vec<i32> = rows(&session, &format!("SELECT id FROM {ks}.seen"))
+        .await
+        .iter()
+        .filter_map(|r| {
+            cdrs_tokio::types::IntoRustByName::<i32>::get_by_name(r, "id")
+                .ok()
+                .flatten()
+        })
+        .collect();
+    assert!(
+        ids.iter().all(|id| *id >= 100),
+        "records from before the start were written: {ids:?}"
+    );
+}

@@ -401,3 +401,94 @@ async fn a_ttl_or_a_write_timestamp_on_a_counter_table_fails_the_task_at_start()
         "nothing counted"
     );
 }
+
+/// `header.converter` decodes header values before `header.<name>` mappings read them (here
+/// JSON, as a Connect user would configure it); a header it cannot decode fails its record
+/// in stage HEADER_CONVERTER.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn header_values_are_decoded_by_the_header_converter() {
+    use rdkafka::message::{Header, OwnedHeaders};
+    let session = cql().await;
+    let ks = keyspace(
+        &session,
+        "CREATE TABLE {ks}.tagged (id int PRIMARY KEY, origin text, n int)",
+    )
+    .await;
+    let topic = unique("fidelity_headers");
+    common::create_topic(&topic, 1).await;
+    let producer: FutureProducer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap())
+        .create()
+        .expect("producer");
+    for (id, origin) in [(1, r#""meter-1""#), (2, "not json"), (3, r#""meter-3""#)] {
+        let payload = serde_json::json!({"id": id}).to_string();
+        let headers = OwnedHeaders::new()
+            .insert(Header {
+                key: "origin",
+                value: Some(origin.as_bytes()),
+            })
+            .insert(Header {
+                key: "n",
+                value: Some(format!("{}", id * 10).as_bytes()),
+            });
+        producer
+            .send(
+                FutureRecord::<str, str>::to(&topic)
+                    .payload(&payload)
+                    .headers(headers),
+                Duration::from_secs(10),
+            )
+            .await
+            .map_err(|(e, _)| e)
+            .expect("produce");
+    }
+    let dlq = unique("fidelity_headers_dlq");
+    let config = json_config(
+        &topic,
+        &ks,
+        "tagged",
+        "id=value.id, origin=header.origin, n=header.n",
+        &[
+            (
+                "header.converter",
+                "org.apache.kafka.connect.json.JsonConverter",
+            ),
+            ("header.converter.schemas.enable", "false"),
+            ("errors.tolerance", "all"),
+            ("errors.deadletterqueue.topic.name", dlq.as_str()),
+            ("errors.deadletterqueue.topic.replication.factor", "1"),
+            ("errors.deadletterqueue.context.headers.enable", "true"),
+        ],
+    );
+    let name = unique("fidelity-headers-sink");
+    let tasks = spawn_tasks(&name, &config, 1);
+    wait_for_commit(&format!("connect-{name}"), &topic, 1, 3, &tasks).await;
+    for t in tasks {
+        t.stop(Duration::from_secs(30)).await;
+    }
+    let got: BTreeSet<(i32, String, i32)> =
+        rows(&session, &format!("SELECT id, origin, n FROM {ks}.tagged"))
+            .await
+            .iter()
+            .filter_map(|r| {
+                Some((
+                    IntoRustByName::<i32>::get_by_name(r, "id").ok()??,
+                    IntoRustByName::<String>::get_by_name(r, "origin").ok()??,
+                    IntoRustByName::<i32>::get_by_name(r, "n").ok()??,
+                ))
+            })
+            .collect();
+    assert_eq!(
+        got,
+        [
+            (1, "meter-1".to_string(), 10),
+            (3, "meter-3".to_string(), 30)
+        ]
+        .into(),
+        "JSON header values, decoded"
+    );
+    let dead = dead_letters(&dlq, 1);
+    assert_eq!(dead.len(), 1, "{dead:?}");
+    assert_eq!(dead[0].0, 1);
+    assert!(dead[0].1.contains("header origin"), "{}", dead[0].1);
+}

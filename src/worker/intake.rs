@@ -2,12 +2,41 @@
 //! bytes for the dead-letter queue.
 
 use super::tolerance::{Failure, RawRecord};
+use crate::config::ConfigMap;
 use crate::connector::Stage;
-use crate::convert::{ConvertError, Converter};
+use crate::convert::{
+    self, ConvertError, Converter, ConverterConfigError, Part, SIMPLE_HEADER_CLASS,
+};
 use crate::record::{Header, Position, SinkRecord, Value};
 use bytes::Bytes;
 use rdkafka::message::{Headers, Message};
 use std::sync::Arc;
+
+/// The converters of a task: key, value, and headers when `header.converter` names one other
+/// than Connect's default `SimpleHeaderConverter` (whose string values the sink's codecs
+/// read as Connect's parsed values would be written: numbers, booleans, times, JSON).
+pub struct Converters {
+    pub key: Arc<dyn Converter>,
+    pub value: Arc<dyn Converter>,
+    pub header: Option<Arc<dyn Converter>>,
+}
+
+impl Converters {
+    pub fn build(config: &ConfigMap) -> Result<Converters, ConverterConfigError> {
+        let header_class = config
+            .get(Part::Header.prefix())
+            .map(|c| c.trim())
+            .filter(|c| !c.is_empty() && *c != SIMPLE_HEADER_CLASS);
+        Ok(Converters {
+            key: convert::build(Part::Key, config)?,
+            value: convert::build(Part::Value, config)?,
+            header: match header_class {
+                Some(_) => Some(convert::build(Part::Header, config)?),
+                None => None,
+            },
+        })
+    }
+}
 
 /// What converting a message gave.
 pub enum Intake {
@@ -44,45 +73,52 @@ pub fn position(msg: &impl Message) -> Position {
 
 /// Converts a message as librdkafka hands it over (borrowed: its bytes are copied once, into
 /// the record's raw key and value).
-pub async fn convert(
-    msg: &(impl Message + Sync),
-    key_conv: &Arc<dyn Converter>,
-    value_conv: &Arc<dyn Converter>,
-) -> Intake {
+pub async fn convert(msg: &(impl Message + Sync), converters: &Converters) -> Intake {
     let raw = raw(msg);
     let position = position(msg);
-    let key = match key_conv
+    let key = match converters
+        .key
         .to_connect(msg.topic(), &raw.headers, msg.key())
         .await
     {
         Ok(k) => k,
         Err(e) => return failed(e, Stage::KeyConverter, position, raw),
     };
-    let value = match value_conv
+    let value = match converters
+        .value
         .to_connect(msg.topic(), &raw.headers, msg.payload())
         .await
     {
         Ok(v) => v,
         Err(e) => return failed(e, Stage::ValueConverter, position, raw),
     };
-    let headers = raw
-        .headers
-        .iter()
-        .map(|(key, bytes)| {
-            let value = match bytes {
-                None => Value::Null,
-                Some(b) => match std::str::from_utf8(b) {
-                    Ok(s) => Value::String(s.to_string()),
-                    Err(_) => Value::Bytes(b.clone()),
-                },
-            };
-            Header {
-                key: key.clone(),
-                raw: bytes.clone(),
-                value,
+    let mut headers = Vec::with_capacity(raw.headers.len());
+    for (key, bytes) in &raw.headers {
+        let value = match (&converters.header, bytes) {
+            (_, None) => Value::Null,
+            (Some(conv), Some(b)) => {
+                match conv.to_connect(msg.topic(), &raw.headers, Some(b)).await {
+                    Ok(v) => v.unwrap_or(Value::Null),
+                    Err(e) => {
+                        let e = ConvertError {
+                            message: format!("header {key}: {}", e.message),
+                            ..e
+                        };
+                        return failed(e, Stage::HeaderConverter, position, raw);
+                    }
+                }
             }
-        })
-        .collect();
+            (None, Some(b)) => match std::str::from_utf8(b) {
+                Ok(s) => Value::String(s.to_string()),
+                Err(_) => Value::Bytes(b.clone()),
+            },
+        };
+        headers.push(Header {
+            key: key.clone(),
+            raw: bytes.clone(),
+            value,
+        });
+    }
     Intake::Record(SinkRecord {
         position,
         timestamp_ms: raw.timestamp_ms,

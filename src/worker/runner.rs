@@ -5,12 +5,11 @@
 
 use super::acks::{Ledger, Outcome};
 use super::dlq::DeadLetterQueue;
-use super::intake::{self, Intake};
+use super::intake::{self, Converters, Intake};
 use super::security::secrets;
 use super::task::{Control, State, TaskSpec, TaskStatus};
 use super::tolerance::{Failure, Tolerance};
 use crate::connector::{RecordFailure, SinkError, SinkTask, Stage, TaskContext};
-use crate::convert::{self, Converter, Part};
 use crate::kafka::consumer::{self as kc, TaskConsumer};
 use crate::metrics::TaskMetrics;
 use crate::record::SinkRecord;
@@ -18,7 +17,6 @@ use futures::StreamExt;
 use rdkafka::consumer::Consumer;
 use rdkafka::message::BorrowedMessage;
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
@@ -153,12 +151,9 @@ impl Runner {
 
     async fn run(&mut self) -> Result<(), Exit> {
         let config = self.spec.config.clone();
-        let (key_conv, value_conv) = match (
-            convert::build(Part::Key, &config),
-            convert::build(Part::Value, &config),
-        ) {
-            (Ok(k), Ok(v)) => (k, v),
-            (Err(e), _) | (_, Err(e)) => {
+        let converters = match Converters::build(&config) {
+            Ok(c) => c,
+            Err(e) => {
                 return Err(Exit::Failed(format!(
                     "org.apache.kafka.common.config.ConfigException: {e}"
                 )))
@@ -211,7 +206,7 @@ impl Runner {
             }
         };
 
-        let result = self.consume(&mut *sink, key_conv, value_conv).await;
+        let result = self.consume(&mut *sink, &converters).await;
         sink.stop().await;
         result
     }
@@ -257,8 +252,7 @@ impl Runner {
     async fn consume(
         &mut self,
         sink: &mut dyn SinkTask,
-        key_conv: Arc<dyn Converter>,
-        value_conv: Arc<dyn Converter>,
+        converters: &Converters,
     ) -> Result<(), Exit> {
         let (consumer, mut topics) = self.subscribe().await?;
         self.set(State::Running, None);
@@ -332,7 +326,7 @@ impl Runner {
                             "{CONNECT_EXCEPTION}: the Kafka consumer stopped delivering records"
                         )));
                     };
-                    if let Err(exit) = self.process(sink, &key_conv, &value_conv, chunk).await {
+                    if let Err(exit) = self.process(sink, converters, chunk).await {
                         break Err(exit);
                     }
                 }
@@ -398,8 +392,7 @@ impl Runner {
     async fn process(
         &mut self,
         sink: &mut dyn SinkTask,
-        key_conv: &Arc<dyn Converter>,
-        value_conv: &Arc<dyn Converter>,
+        converters: &Converters,
         chunk: Vec<Result<BorrowedMessage<'_>, rdkafka::error::KafkaError>>,
     ) -> Result<(), Exit> {
         self.metrics.records_polled.inc_by(chunk.len() as u64);
@@ -419,7 +412,7 @@ impl Runner {
             // Started at the first transient failure: reading the clock per record costs.
             let mut retry: Option<Retry> = None;
             let intake = loop {
-                match intake::convert(&msg, key_conv, value_conv).await {
+                match intake::convert(&msg, converters).await {
                     Intake::Retry(e) => {
                         let problem = format!(
                             "converting record {}: {}",
