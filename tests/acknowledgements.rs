@@ -12,13 +12,11 @@ use cassink::produce::{self, Workload};
 use cassink::record::SinkRecord;
 use cassink::worker::task::{State, TaskHandle, TaskSpec};
 use common::sink::*;
-use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::message::{Headers, Message};
 use rdkafka::producer::{FutureProducer, FutureRecord};
-use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+use rdkafka::ClientConfig;
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// A meter reading no table can take: its `id` is not a uuid (the sink rejects it; it
 /// converts fine).
@@ -64,71 +62,8 @@ async fn produce_with_bad(
     }
 }
 
-fn committed(group: &str, topic: &str, partitions: i32) -> BTreeMap<i32, i64> {
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", bootstrap())
-        .set("group.id", group)
-        .create()
-        .expect("consumer");
-    let mut tpl = TopicPartitionList::new();
-    for p in 0..partitions {
-        tpl.add_partition(topic, p);
-    }
-    consumer
-        .committed_offsets(tpl, Duration::from_secs(10))
-        .expect("committed offsets")
-        .elements()
-        .iter()
-        .map(|e| {
-            let offset = match e.offset() {
-                Offset::Offset(o) => o,
-                _ => 0,
-            };
-            (e.partition(), offset)
-        })
-        .collect()
-}
-
-/// The `(partition, offset)` of every record in `dlq`, read until `expected` arrived (or
-/// 30 s passed), then 2 s more so that a duplicate would be seen too.
-fn dead_letters(dlq: &str, expected: usize) -> Vec<(i32, i64)> {
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", bootstrap())
-        .set("group.id", unique("dlq-reader"))
-        .create()
-        .expect("consumer");
-    let mut tpl = TopicPartitionList::new();
-    tpl.add_partition_offset(dlq, 0, Offset::Beginning)
-        .expect("partition");
-    consumer.assign(&tpl).expect("assign");
-    let mut seen = Vec::new();
-    let mut deadline = Instant::now() + Duration::from_secs(30);
-    let mut settled = false;
-    while Instant::now() < deadline {
-        if !settled && seen.len() >= expected {
-            settled = true;
-            deadline = Instant::now() + Duration::from_secs(2);
-        }
-        let Some(Ok(msg)) = consumer.poll(Duration::from_millis(300)) else {
-            continue;
-        };
-        let header = |name: &str| -> String {
-            msg.headers()
-                .and_then(|hs| hs.iter().find(|h| h.key == name))
-                .and_then(|h| h.value)
-                .map(|v| String::from_utf8_lossy(v).to_string())
-                .unwrap_or_default()
-        };
-        let partition = header("__connect.errors.partition")
-            .parse()
-            .expect("partition header");
-        let offset = header("__connect.errors.offset")
-            .parse()
-            .expect("offset header");
-        seen.push((partition, offset));
-    }
-    seen.sort();
-    seen
+fn positions(dead: Vec<DeadLetter>) -> Vec<(i32, i64)> {
+    dead.into_iter().map(|d| (d.partition, d.offset)).collect()
 }
 
 fn with(mut config: ConfigMap, extra: &[(&str, &str)]) -> ConfigMap {
@@ -168,7 +103,7 @@ async fn a_failed_record_on_any_partition_is_never_committed_past_and_is_dead_le
         "the trace names a rejected record: {trace}"
     );
     stop_all(tasks).await;
-    let after_failure = committed(&group, &topic, partitions);
+    let after_failure = committed_by_partition(&group, &topic, partitions);
     for (partition, offset) in &after_failure {
         let limit = bad.get(partition).copied().unwrap_or(per_partition);
         assert!(
@@ -198,7 +133,7 @@ async fn a_failed_record_on_any_partition_is_never_committed_past_and_is_dead_le
         total - bad.len() as i64
     );
     let expected: Vec<(i32, i64)> = bad.into_iter().collect();
-    assert_eq!(dead_letters(&dlq, expected.len()), expected);
+    assert_eq!(positions(dead_letters(&dlq, expected.len())), expected);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -240,7 +175,7 @@ async fn a_record_rejected_by_two_tables_is_one_failure() {
         );
     }
     assert_eq!(
-        dead_letters(&dlq, 1),
+        positions(dead_letters(&dlq, 1)),
         vec![(0, 2)],
         "one dead-letter record for one record"
     );
@@ -315,7 +250,7 @@ async fn a_task_that_panics_is_failed_with_a_trace() {
     assert!(trace.contains(&format!("{topic}-0@0")), "{trace}");
     task.stop(Duration::from_secs(10)).await;
     assert_eq!(
-        committed(&format!("connect-{name}"), &topic, 1)[&0],
+        committed_by_partition(&format!("connect-{name}"), &topic, 1)[&0],
         0,
         "nothing written, nothing committed"
     );

@@ -6,36 +6,12 @@
 
 mod common;
 
-use cassink::produce::{self, Workload};
 use common::sink::*;
 use rdkafka::admin::{AdminClient, AdminOptions, NewPartitions};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::ClientConfig;
 use std::time::Duration;
-
-async fn send(topic: &str, partition: i32, from: u64, count: u64) {
-    let producer: FutureProducer = ClientConfig::new()
-        .set("bootstrap.servers", bootstrap())
-        .create()
-        .expect("producer");
-    let mut rng = produce::Rng::new(from);
-    for i in from..from + count {
-        let (key, value) = produce::record(Workload::Meter, i, &mut rng);
-        let payload = value.to_string();
-        producer
-            .send(
-                FutureRecord::to(topic)
-                    .partition(partition)
-                    .key(key.as_bytes())
-                    .payload(payload.as_bytes()),
-                Duration::from_secs(10),
-            )
-            .await
-            .map_err(|(e, _)| e)
-            .expect("produce");
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn topics_matching_the_regex_later_and_new_partitions_are_consumed_without_a_restart() {
@@ -46,7 +22,7 @@ async fn topics_matching_the_regex_later_and_new_partitions_are_consumed_without
     let first = format!("{prefix}_a");
     let later = format!("{prefix}_b");
     common::create_topic(&first, 1).await;
-    send(&first, 0, 0, 50).await;
+    send_meter(&first, Some(0), 0, 50).await;
 
     let mut config = meter_config(&first, &keyspace);
     let mapping = config[&format!("topic.{first}.{keyspace}.meter_data.mapping")].clone();
@@ -67,7 +43,7 @@ async fn topics_matching_the_regex_later_and_new_partitions_are_consumed_without
 
     // A topic created after the task started, matching the regex.
     common::create_topic(&later, 1).await;
-    send(&later, 0, 1_000, 40).await;
+    send_meter(&later, Some(0), 1_000, 40).await;
     wait_for_rows(&session, &table, 90, &tasks).await;
 
     // A partition added to the first topic.
@@ -80,7 +56,7 @@ async fn topics_matching_the_regex_later_and_new_partitions_are_consumed_without
         .await
         .expect("create partitions");
     assert!(added.iter().all(|r| r.is_ok()), "{added:?}");
-    send(&first, 1, 2_000, 30).await;
+    send_meter(&first, Some(1), 2_000, 30).await;
     wait_for_rows(&session, &table, 120, &tasks).await;
 
     let group = format!("connect-{name}");
@@ -97,17 +73,12 @@ async fn topics_matching_the_regex_later_and_new_partitions_are_consumed_without
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn auto_offset_reset_latest_skips_what_was_there_before_the_group_existed() {
     let session = cql().await;
-    let ks = unique("reset").replace('-', "_");
-    session
-        .query(format!("CREATE KEYSPACE {ks} WITH replication = {{'class': 'SimpleStrategy', 'replication_factor': 1}}"))
-        .await
-        .expect("create keyspace");
-    session
-        .query(format!(
-            "CREATE TABLE {ks}.seen (id int PRIMARY KEY, v int)"
-        ))
-        .await
-        .expect("create table");
+    let ks = keyspace_with(
+        &session,
+        "reset",
+        &["CREATE TABLE {ks}.seen (id int PRIMARY KEY, v int)"],
+    )
+    .await;
     let topic = unique("reset");
     common::create_topic(&topic, 1).await;
     let producer: FutureProducer = ClientConfig::new()
@@ -132,32 +103,12 @@ async fn auto_offset_reset_latest_skips_what_was_there_before_the_group_existed(
     for id in 0..5 {
         send(id).await;
     }
-    let mut config = cassink::config::ConfigMap::new();
-    for (k, v) in [
-        (
-            "connector.class",
-            "com.datastax.oss.kafka.sink.CassandraSinkConnector",
-        ),
-        ("topics", topic.as_str()),
-        ("contactPoints", &cql_host()),
-        ("port", &cql_port()),
-        ("loadBalancing.localDc", "datacenter1"),
-        (
-            "key.converter",
-            "org.apache.kafka.connect.storage.StringConverter",
-        ),
-        (
-            "value.converter",
-            "org.apache.kafka.connect.json.JsonConverter",
-        ),
-        ("value.converter.schemas.enable", "false"),
-        ("consumer.override.auto.offset.reset", "latest"),
-    ] {
-        config.insert(k.into(), v.into());
-    }
-    config.insert(
-        format!("topic.{topic}.{ks}.seen.mapping"),
-        "id=value.id, v=value.v".into(),
+    let config = json_config(
+        &topic,
+        &ks,
+        "seen",
+        "id=value.id, v=value.v",
+        &[("consumer.override.auto.offset.reset", "latest")],
     );
     let tasks = spawn_tasks(&unique("reset-sink"), &config, 1);
     // New records until one lands: the consumer has found its start by then.

@@ -6,34 +6,10 @@
 
 mod common;
 
-use cassink::produce::{self, Workload};
 use common::sink::*;
 use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::ClientConfig;
 use std::time::Duration;
-
-async fn send(topic: &str, from: u64, count: u64) {
-    let producer: FutureProducer = ClientConfig::new()
-        .set("bootstrap.servers", bootstrap())
-        .create()
-        .expect("producer");
-    let mut rng = produce::Rng::new(from);
-    for i in from..from + count {
-        let (key, value) = produce::record(Workload::Meter, i, &mut rng);
-        let payload = value.to_string();
-        producer
-            .send(
-                FutureRecord::to(topic)
-                    .key(key.as_bytes())
-                    .payload(payload.as_bytes()),
-                Duration::from_secs(10),
-            )
-            .await
-            .map_err(|(e, _)| e)
-            .expect("produce");
-    }
-}
 
 /// How many records the topic holds (its high watermark; one partition).
 fn records_in(topic: &str) -> i64 {
@@ -53,7 +29,7 @@ async fn a_table_change_fails_the_task_instead_of_dead_lettering(change: &str) {
     let table = format!("{keyspace}.meter_data");
     let topic = unique("domains");
     common::create_topic(&topic, 1).await;
-    send(&topic, 0, 20).await;
+    send_meter(&topic, None, 0, 20).await;
     let dlq = unique("domains_dlq");
     let mut config = meter_config(&topic, &keyspace);
     for (k, v) in [
@@ -71,7 +47,7 @@ async fn a_table_change_fails_the_task_instead_of_dead_lettering(change: &str) {
         .query(change.replace("{table}", &table))
         .await
         .expect(change);
-    send(&topic, 100, 50).await;
+    send_meter(&topic, None, 100, 50).await;
     let status = wait_for_failure(&tasks[0], Duration::from_secs(60)).await;
     let trace = status.trace.unwrap_or_default();
     assert!(
@@ -110,7 +86,7 @@ async fn an_added_column_is_ridden_out_by_preparing_again() {
     let table = format!("{keyspace}.meter_data");
     let topic = unique("domains_add");
     common::create_topic(&topic, 1).await;
-    send(&topic, 0, 20).await;
+    send_meter(&topic, None, 0, 20).await;
     let name = unique("domains-add-sink");
     let tasks = spawn_tasks(&name, &meter_config(&topic, &keyspace), 1);
     wait_for_rows(&session, &table, 20, &tasks).await;
@@ -118,7 +94,7 @@ async fn an_added_column_is_ridden_out_by_preparing_again() {
         .query(format!("ALTER TABLE {table} ADD note text"))
         .await
         .expect("add a column");
-    send(&topic, 100, 50).await;
+    send_meter(&topic, None, 100, 50).await;
     wait_for_rows(&session, &table, 70, &tasks).await;
     wait_for_commit(&format!("connect-{name}"), &topic, 1, 70, &tasks).await;
     for t in tasks {

@@ -9,25 +9,10 @@ use cassink::config::ConfigMap;
 use cassink::worker::task::State;
 use cdrs_tokio::types::IntoRustByName;
 use common::sink::*;
-use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::message::{Headers, Message};
 use rdkafka::producer::{FutureProducer, FutureRecord};
-use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+use rdkafka::ClientConfig;
 use std::collections::BTreeSet;
-use std::time::{Duration, Instant};
-
-async fn keyspace(session: &Cql, table_ddl: &str) -> String {
-    let ks = unique("fidelity").replace('-', "_");
-    session
-        .query(format!("CREATE KEYSPACE {ks} WITH replication = {{'class': 'SimpleStrategy', 'replication_factor': 1}}"))
-        .await
-        .expect("create keyspace");
-    session
-        .query(table_ddl.replace("{ks}", &ks))
-        .await
-        .expect("create table");
-    ks
-}
+use std::time::Duration;
 
 /// Sends `(timestamp ms, JSON value)` records to partition 0 of `topic`.
 async fn send(topic: &str, records: &[(Option<i64>, serde_json::Value)]) {
@@ -51,52 +36,13 @@ async fn send(topic: &str, records: &[(Option<i64>, serde_json::Value)]) {
     }
 }
 
-/// A schemaless JSON connector writing `topic` to `ks.table` with `mapping`.
-fn json_config(
-    topic: &str,
-    ks: &str,
-    table: &str,
-    mapping: &str,
-    extra: &[(&str, &str)],
-) -> ConfigMap {
-    let mut c = ConfigMap::new();
-    for (k, v) in [
-        (
-            "connector.class",
-            "com.datastax.oss.kafka.sink.CassandraSinkConnector",
-        ),
-        ("topics", topic),
-        ("contactPoints", &cql_host()),
-        ("port", &cql_port()),
-        ("loadBalancing.localDc", "datacenter1"),
-        (
-            "key.converter",
-            "org.apache.kafka.connect.storage.StringConverter",
-        ),
-        (
-            "value.converter",
-            "org.apache.kafka.connect.json.JsonConverter",
-        ),
-        ("value.converter.schemas.enable", "false"),
-    ] {
-        c.insert(k.into(), v.into());
-    }
-    c.insert(
-        format!("topic.{topic}.{ks}.{table}.mapping"),
-        mapping.into(),
-    );
-    for (k, v) in extra {
-        c.insert(k.to_string(), v.to_string());
-    }
-    c
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn now_gives_every_record_its_own_time_based_uuid() {
     let session = cql().await;
-    let ks = keyspace(
+    let ks = keyspace_with(
         &session,
-        "CREATE TABLE {ks}.readings (id timeuuid PRIMARY KEY, reading int)",
+        "fidelity",
+        &["CREATE TABLE {ks}.readings (id timeuuid PRIMARY KEY, reading int)"],
     )
     .await;
     let topic = unique("fidelity_now");
@@ -144,45 +90,13 @@ async fn now_gives_every_record_its_own_time_based_uuid() {
     }
 }
 
-/// The `(offset, exception message)` of every record in `dlq`, once `expected` arrived.
-fn dead_letters(dlq: &str, expected: usize) -> Vec<(i64, String)> {
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", bootstrap())
-        .set("group.id", unique("dlq-reader"))
-        .create()
-        .expect("consumer");
-    let mut tpl = TopicPartitionList::new();
-    tpl.add_partition_offset(dlq, 0, Offset::Beginning)
-        .expect("partition");
-    consumer.assign(&tpl).expect("assign");
-    let mut seen = Vec::new();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while seen.len() < expected && Instant::now() < deadline {
-        let Some(Ok(msg)) = consumer.poll(Duration::from_millis(300)) else {
-            continue;
-        };
-        let header = |name: &str| -> String {
-            msg.headers()
-                .and_then(|hs| hs.iter().find(|h| h.key == name))
-                .and_then(|h| h.value)
-                .map(|v| String::from_utf8_lossy(v).to_string())
-                .unwrap_or_default()
-        };
-        let offset = header("__connect.errors.offset")
-            .parse()
-            .expect("offset header");
-        seen.push((offset, header("__connect.errors.exception.message")));
-    }
-    seen.sort();
-    seen
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_write_time_out_of_range_fails_its_record_with_a_reason() {
     let session = cql().await;
-    let ks = keyspace(
+    let ks = keyspace_with(
         &session,
-        "CREATE TABLE {ks}.events (id int PRIMARY KEY, v int)",
+        "fidelity",
+        &["CREATE TABLE {ks}.events (id int PRIMARY KEY, v int)"],
     )
     .await;
     let topic = unique("fidelity_time");
@@ -318,30 +232,31 @@ async fn a_write_time_out_of_range_fails_its_record_with_a_reason() {
     // Both failures of record 2 and 3 are one dead-letter record each, with the reason.
     let dead = dead_letters(&dlq, 2);
     assert_eq!(
-        dead.iter().map(|(o, _)| *o).collect::<Vec<_>>(),
+        dead.iter().map(|d| d.offset).collect::<Vec<_>>(),
         vec![1, 2],
         "{dead:?}"
     );
     assert!(
-        dead[0].1.contains("__timestamp") && dead[0].1.contains("out of range"),
+        dead[0].message.contains("__timestamp") && dead[0].message.contains("out of range"),
         "{}",
-        dead[0].1
+        dead[0].message
     );
     assert!(
         dead[1]
-            .1
+            .message
             .contains(&format!("record timestamp {huge_ms} ms is out of range")),
         "{}",
-        dead[1].1
+        dead[1].message
     );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_ttl_or_a_write_timestamp_on_a_counter_table_fails_the_task_at_start() {
     let session = cql().await;
-    let ks = keyspace(
+    let ks = keyspace_with(
         &session,
-        "CREATE TABLE {ks}.hits (page text PRIMARY KEY, n counter)",
+        "fidelity",
+        &["CREATE TABLE {ks}.hits (page text PRIMARY KEY, n counter)"],
     )
     .await;
     let topic = unique("fidelity_counter");
@@ -409,9 +324,10 @@ async fn a_ttl_or_a_write_timestamp_on_a_counter_table_fails_the_task_at_start()
 async fn header_values_are_decoded_by_the_header_converter() {
     use rdkafka::message::{Header, OwnedHeaders};
     let session = cql().await;
-    let ks = keyspace(
+    let ks = keyspace_with(
         &session,
-        "CREATE TABLE {ks}.tagged (id int PRIMARY KEY, origin text, n int)",
+        "fidelity",
+        &["CREATE TABLE {ks}.tagged (id int PRIMARY KEY, origin text, n int)"],
     )
     .await;
     let topic = unique("fidelity_headers");
@@ -489,6 +405,10 @@ async fn header_values_are_decoded_by_the_header_converter() {
     );
     let dead = dead_letters(&dlq, 1);
     assert_eq!(dead.len(), 1, "{dead:?}");
-    assert_eq!(dead[0].0, 1);
-    assert!(dead[0].1.contains("header origin"), "{}", dead[0].1);
+    assert_eq!(dead[0].offset, 1);
+    assert!(
+        dead[0].message.contains("header origin"),
+        "{}",
+        dead[0].message
+    );
 }

@@ -153,26 +153,7 @@ pub fn spawn_tasks(name: &str, config: &ConfigMap, tasks: u32) -> Vec<TaskHandle
 }
 
 pub fn committed_total(group: &str, topic: &str, partitions: i32) -> i64 {
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", bootstrap())
-        .set("group.id", group)
-        .create()
-        .expect("consumer");
-    let mut tpl = TopicPartitionList::new();
-    for p in 0..partitions {
-        tpl.add_partition(topic, p);
-    }
-    let committed = consumer
-        .committed_offsets(tpl, Duration::from_secs(10))
-        .expect("committed offsets");
-    committed
-        .elements()
-        .iter()
-        .map(|e| match e.offset() {
-            Offset::Offset(o) => o,
-            _ => 0,
-        })
-        .sum()
+    committed_by_partition(group, topic, partitions).values().sum()
 }
 
 pub async fn wait_for_rows(session: &Cql, table: &str, expected: i64, tasks: &[TaskHandle]) {
@@ -291,4 +272,168 @@ pub async fn wait_for_commit(
     let committed =
         || async { tokio::task::block_in_place(|| committed_total(group, topic, partitions)) };
     wait_for_total(&what, expected, tasks, committed).await;
+}
+
+/// The committed offset of `group` on each partition of `topic` (0 where none).
+pub fn committed_by_partition(
+    group: &str,
+    topic: &str,
+    partitions: i32,
+) -> std::collections::BTreeMap<i32, i64> {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap())
+        .set("group.id", group)
+        .create()
+        .expect("consumer");
+    let mut tpl = TopicPartitionList::new();
+    for p in 0..partitions {
+        tpl.add_partition(topic, p);
+    }
+    consumer
+        .committed_offsets(tpl, Duration::from_secs(10))
+        .expect("committed offsets")
+        .elements()
+        .iter()
+        .map(|e| match e.offset() {
+            Offset::Offset(o) => (e.partition(), o),
+            _ => (e.partition(), 0),
+        })
+        .collect()
+}
+
+/// A record of a dead-letter queue: the source record it stands for, and why it failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeadLetter {
+    pub partition: i32,
+    pub offset: i64,
+    pub message: String,
+}
+
+/// The records of `dlq` (partition 0, with context headers), read until `expected` arrived
+/// (or 30 s passed), then 2 s more so that a duplicate would be seen too; by source position.
+pub fn dead_letters(dlq: &str, expected: usize) -> Vec<DeadLetter> {
+    use rdkafka::message::{Headers, Message};
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap())
+        .set("group.id", unique("dlq-reader"))
+        .create()
+        .expect("consumer");
+    let mut tpl = TopicPartitionList::new();
+    tpl.add_partition_offset(dlq, 0, Offset::Beginning)
+        .expect("partition");
+    consumer.assign(&tpl).expect("assign");
+    let mut seen = Vec::new();
+    let mut deadline = Instant::now() + Duration::from_secs(30);
+    let mut settled = false;
+    while Instant::now() < deadline {
+        if !settled && seen.len() >= expected {
+            settled = true;
+            deadline = Instant::now() + Duration::from_secs(2);
+        }
+        let Some(Ok(msg)) = consumer.poll(Duration::from_millis(300)) else {
+            continue;
+        };
+        let header = |name: &str| -> String {
+            msg.headers()
+                .and_then(|hs| hs.iter().find(|h| h.key == name))
+                .and_then(|h| h.value)
+                .map(|v| String::from_utf8_lossy(v).to_string())
+                .unwrap_or_default()
+        };
+        seen.push(DeadLetter {
+            partition: header("__connect.errors.partition")
+                .parse()
+                .expect("partition header"),
+            offset: header("__connect.errors.offset")
+                .parse()
+                .expect("offset header"),
+            message: header("__connect.errors.exception.message"),
+        });
+    }
+    seen.sort_by_key(|d| (d.partition, d.offset));
+    seen
+}
+
+/// Sends meter readings `from..from + count` to `topic` (to `partition`, else by key).
+pub async fn send_meter(topic: &str, partition: Option<i32>, from: u64, count: u64) {
+    use cassink::produce::{self, Workload};
+    use rdkafka::producer::{FutureProducer, FutureRecord};
+    let producer: FutureProducer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap())
+        .create()
+        .expect("producer");
+    let mut rng = produce::Rng::new(from);
+    for i in from..from + count {
+        let (key, value) = produce::record(Workload::Meter, i, &mut rng);
+        let payload = value.to_string();
+        let mut record = FutureRecord::to(topic)
+            .key(key.as_bytes())
+            .payload(payload.as_bytes());
+        if let Some(p) = partition {
+            record = record.partition(p);
+        }
+        producer
+            .send(record, Duration::from_secs(10))
+            .await
+            .map_err(|(e, _)| e)
+            .expect("produce");
+    }
+}
+
+/// A fresh keyspace (replication factor 1) holding the tables of `ddl`, in which `{ks}`
+/// stands for the keyspace's name.
+pub async fn keyspace_with(session: &Cql, prefix: &str, ddl: &[&str]) -> String {
+    let ks = unique(prefix).replace('-', "_");
+    session
+        .query(format!("CREATE KEYSPACE {ks} WITH replication = {{'class': 'SimpleStrategy', 'replication_factor': 1}}"))
+        .await
+        .expect("create keyspace");
+    for table in ddl {
+        session
+            .query(table.replace("{ks}", &ks))
+            .await
+            .expect("create table");
+    }
+    ks
+}
+
+/// A connector config reading schemaless JSON values (string keys) from `topic` into
+/// `ks.table` with `mapping`, plus `extra`.
+pub fn json_config(
+    topic: &str,
+    ks: &str,
+    table: &str,
+    mapping: &str,
+    extra: &[(&str, &str)],
+) -> ConfigMap {
+    let mut c = ConfigMap::new();
+    for (k, v) in [
+        (
+            "connector.class",
+            "com.datastax.oss.kafka.sink.CassandraSinkConnector",
+        ),
+        ("topics", topic),
+        ("contactPoints", &cql_host()),
+        ("port", &cql_port()),
+        ("loadBalancing.localDc", "datacenter1"),
+        (
+            "key.converter",
+            "org.apache.kafka.connect.storage.StringConverter",
+        ),
+        (
+            "value.converter",
+            "org.apache.kafka.connect.json.JsonConverter",
+        ),
+        ("value.converter.schemas.enable", "false"),
+    ] {
+        c.insert(k.into(), v.into());
+    }
+    c.insert(
+        format!("topic.{topic}.{ks}.{table}.mapping"),
+        mapping.into(),
+    );
+    for (k, v) in extra {
+        c.insert(k.to_string(), v.to_string());
+    }
+    c
 }
