@@ -32,6 +32,9 @@ fn bench(c: &mut Criterion) {
     let (_, meter) = record(Workload::Meter, 0, &mut Rng::new(1));
     let cases = [
         ("meter_reading", meter.to_string().into_bytes()),
+        // Linear time: each doubling of the keys doubles the time.
+        ("12k_distinct_keys", object(12_500, 1)),
+        ("25k_distinct_keys", object(25_000, 1)),
         ("50k_distinct_keys", object(50_000, 1)),
         ("50k_keys_twice", object(25_000, 2)),
     ];

@@ -656,3 +656,56 @@ async fn health_is_503_while_the_worker_starts_and_200_once_it_serves() {
         200
     );
 }
+
+/// `GET /health` answers 500 with the reason while a distributed worker cannot write its
+/// heartbeats to the status topic (its broker is down), and 200 again once it can.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_is_500_while_the_worker_cannot_write_to_its_storage() {
+    let mut kafka = common::kafka::Kafka::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let cluster = unique("health-down");
+    let mut w = Worker::launch(
+        dir.path(),
+        &dir.path().join("state"),
+        free_port(),
+        &kafka.bootstrap,
+        &cluster_properties(&cluster, 1),
+    );
+    w.wait_ready().await;
+    kafka.stop();
+    let health = |w: &Worker| {
+        let url = w.url("/health");
+        async move { call(Method::GET, &url, None).await }
+    };
+    // Heartbeats go out every second; one fails once the brokers have not acknowledged it
+    // within the store's 30 s write timeout.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let down = loop {
+        let r = health(&w).await;
+        if r.status == 500 {
+            break r;
+        }
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert!(Instant::now() < deadline, "still healthy: {}", w.log_tail());
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    assert_eq!(down.body["status"], "unhealthy", "{}", down.text);
+    assert!(
+        down.body["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("heartbeat"),
+        "{}",
+        down.text
+    );
+    kafka.start_again().await;
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while health(&w).await.status != 200 {
+        assert!(
+            Instant::now() < deadline,
+            "never healthy again: {}",
+            w.log_tail()
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}

@@ -153,7 +153,9 @@ pub fn spawn_tasks(name: &str, config: &ConfigMap, tasks: u32) -> Vec<TaskHandle
 }
 
 pub fn committed_total(group: &str, topic: &str, partitions: i32) -> i64 {
-    committed_by_partition(group, topic, partitions).values().sum()
+    committed_by_partition(group, topic, partitions)
+        .values()
+        .sum()
 }
 
 pub async fn wait_for_rows(session: &Cql, table: &str, expected: i64, tasks: &[TaskHandle]) {

@@ -128,6 +128,9 @@ impl KafkaStore {
             .clone()
             .set("acks", "all")
             .set("linger.ms", "0")
+            // A write the brokers have not acknowledged within WRITE_TIMEOUT fails (and
+            // `GET /health` says so) instead of waiting librdkafka's default 5 minutes.
+            .set("message.timeout.ms", WRITE_TIMEOUT.as_millis().to_string())
             .create()
             .map_err(|e| kafka_err("create a producer for", &cfg.config_topic, e))?;
 
