@@ -148,7 +148,7 @@ impl KafkaStore {
         for topic in [&cfg.config_topic, &cfg.status_topic] {
             tpl.add_partition_offset(topic, 0, Offset::Beginning)
                 .map_err(|e| kafka_err("assign", topic, e))?;
-            let (_, high) = blocking(|| consumer.fetch_watermarks(topic, 0, WRITE_TIMEOUT))
+            let (_, high) = blocking(|| end_offsets_once_known(&consumer, topic))
                 .map_err(|e| kafka_err("read the end offset of", topic, e))?;
             ends.insert(topic.clone(), high);
         }
@@ -236,6 +236,36 @@ impl KafkaStore {
 
     fn view(&self) -> std::sync::MutexGuard<'_, View> {
         self.shared.view.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// The watermarks of partition 0 of `topic`, waiting (up to [`WRITE_TIMEOUT`]) while the
+/// brokers do not know its leader yet: right after `ensure_compacted` created it, metadata
+/// answers "unknown partition" for a moment.
+fn end_offsets_once_known(
+    consumer: &BaseConsumer,
+    topic: &str,
+) -> std::result::Result<(i64, i64), rdkafka::error::KafkaError> {
+    use RDKafkaErrorCode as Code;
+    let deadline = Instant::now() + WRITE_TIMEOUT;
+    loop {
+        match consumer.fetch_watermarks(topic, 0, WRITE_TIMEOUT) {
+            Err(e)
+                if Instant::now() < deadline
+                    && matches!(
+                        e.rdkafka_error_code(),
+                        Some(
+                            Code::UnknownPartition
+                                | Code::UnknownTopic
+                                | Code::UnknownTopicOrPartition
+                                | Code::LeaderNotAvailable
+                        )
+                    ) =>
+            {
+                std::thread::sleep(Duration::from_millis(200));
+            }
+            other => return other,
+        }
     }
 }
 
