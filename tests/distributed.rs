@@ -671,7 +671,8 @@ async fn health_is_500_while_the_worker_cannot_write_to_its_storage() {
         &kafka.bootstrap,
         &cluster_properties(&cluster, 1),
     );
-    w.wait_ready().await;
+    // A broker that has just started creates the worker's topics slowly on a busy machine.
+    w.wait_ready_within(Duration::from_secs(120)).await;
     kafka.stop();
     let health = |w: &Worker| {
         let url = w.url("/health");

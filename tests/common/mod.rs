@@ -150,8 +150,13 @@ impl Worker {
     }
 
     pub async fn wait_ready(&mut self) {
+        self.wait_ready_within(Duration::from_secs(30)).await
+    }
+
+    /// Waits until `/health` answers 200 (at most `within`).
+    pub async fn wait_ready_within(&mut self, within: Duration) {
         let client = reqwest::Client::new();
-        let deadline = Instant::now() + Duration::from_secs(30);
+        let deadline = Instant::now() + within;
         loop {
             if let Ok(r) = client.get(format!("{}/health", self.base)).send().await {
                 if r.status().is_success() {
@@ -163,7 +168,7 @@ impl Worker {
             }
             assert!(
                 Instant::now() < deadline,
-                "worker not ready in 30 s:\n{}",
+                "worker not ready in {within:?}:\n{}",
                 self.log_tail()
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
