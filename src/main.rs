@@ -118,7 +118,11 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(cli.command, logs)) {
+    let result = runtime.block_on(run(cli.command, logs));
+    // A client library call stuck in a blocking section (seen once in a revoke-time commit
+    // during shutdown) must not keep the process alive after the bounded shutdown.
+    runtime.shutdown_timeout(Duration::from_secs(5));
+    match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!("{e:#}");
