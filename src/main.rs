@@ -91,10 +91,11 @@ enum Command {
         client_property: Vec<String>,
         #[arg(long, default_value_t = 1)]
         seed: u64,
-        /// Record format: plain JSON, or Avro registered in the schema registry.
+        /// Record format: plain JSON, or Avro / Protobuf (meter only) registered in the
+        /// schema registry.
         #[arg(long, value_enum, default_value_t = produce::Format::Json)]
         format: produce::Format,
-        /// Schema registry for --format avro.
+        /// Schema registry for --format avro and protobuf.
         #[arg(
             long,
             alias = "schema-registry-url",
@@ -165,6 +166,13 @@ async fn run(command: Command, logs: logging::LogControl) -> anyhow::Result<()> 
                     produce::Format::Avro => {
                         let registry = schema_registry.as_str();
                         produce::produce_avro(
+                            &producer, registry, workload, &topic, count, rate, seed,
+                        )
+                        .await?
+                    }
+                    produce::Format::Protobuf => {
+                        let registry = schema_registry.as_str();
+                        produce::produce_protobuf(
                             &producer, registry, workload, &topic, count, rate, seed,
                         )
                         .await?

@@ -1,10 +1,12 @@
 //! Sample producers for the three reference pipelines (tweets, weather reports, smart-meter
 //! readings): realistic synthetic records, produced with rdkafka as JSON or, through a schema
-//! registry, as Confluent Avro ([`avro`]). The same generators
+//! registry, as Confluent Avro ([`avro`]) or Protobuf ([`protobuf`], meter). The same generators
 //! drive the local run, the integration tests and the bench.
 
 pub mod avro;
+pub mod protobuf;
 pub use avro::{produce_avro, Format};
+pub use protobuf::produce_protobuf;
 
 use crate::kafka::client;
 use crate::kafka::probe::{self, Probe};

@@ -455,7 +455,7 @@ fn malformed(good: &[u8]) -> Vec<(&'static str, Vec<u8>, &'static str)> {
         (
             "truncated",
             good[..good.len() / 2].to_vec(),
-            "cannot decode the Avro data",
+            "AvroConverter: cannot decode the data",
         ),
         ("too short", vec![0, 0, 1], "truncated payload: 3 bytes"),
     ]

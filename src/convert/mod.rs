@@ -7,12 +7,18 @@ pub mod avro;
 pub mod bytes;
 pub mod json;
 pub mod json_schema;
+pub mod primitive;
+pub mod protobuf;
+pub mod registry;
 pub mod string;
 
 pub use self::bytes::ByteArrayConverter;
 pub use avro::AvroConverter;
+pub use json::envelope::DecimalFormat;
 pub use json::JsonConverter;
-pub use json_schema::DecimalFormat;
+pub use json_schema::JsonSchemaConverter;
+pub use primitive::{Primitive, PrimitiveConverter};
+pub use protobuf::ProtobufConverter;
 pub use string::{Encoding, StringConverter};
 
 use crate::config::{parse_bool, ConfigMap};
@@ -152,16 +158,37 @@ pub fn build(part: Part, config: &ConfigMap) -> Result<Arc<dyn Converter>, Conve
     if avro::CLASS_NAMES.contains(&class) {
         return Ok(Arc::new(AvroConverter::from_config(part, config)?));
     }
+    if protobuf::CLASS_NAMES.contains(&class) {
+        return Ok(Arc::new(ProtobufConverter::from_config(part, config)?));
+    }
+    if json_schema::CLASS_NAMES.contains(&class) {
+        return Ok(Arc::new(JsonSchemaConverter::from_config(part, config)?));
+    }
+    if let Some(kind) = Primitive::from_class(class) {
+        return Ok(Arc::new(PrimitiveConverter(kind)));
+    }
     Err(error(
         prefix.into(),
         format!(
-            "unknown converter class {class:?}; known: {}, {}, {}, {}",
-            json::CLASS_NAMES[0],
-            string::CLASS_NAMES[0],
-            bytes::CLASS_NAMES[0],
-            AVRO_CLASS
+            "unknown converter class {class:?}; known: {}",
+            class_names().collect::<Vec<_>>().join(", ")
         ),
     ))
+}
+
+/// The full class name of every converter [`build`] knows.
+pub fn class_names() -> impl Iterator<Item = String> {
+    [
+        json::CLASS_NAMES[0],
+        string::CLASS_NAMES[0],
+        bytes::CLASS_NAMES[0],
+        AVRO_CLASS,
+        protobuf::CLASS_NAMES[0],
+        json_schema::CLASS_NAMES[0],
+    ]
+    .into_iter()
+    .map(String::from)
+    .chain(Primitive::class_names())
 }
 
 #[cfg(test)]

@@ -22,12 +22,13 @@ pub const TWEETS_SCHEMA: &str = include_str!("../../connectors/tweets.avsc");
 pub const WEATHER_SCHEMA: &str = include_str!("../../connectors/weather.avsc");
 pub const METER_SCHEMA: &str = include_str!("../../connectors/meter.avsc");
 
-/// How records are written: JSON text or Confluent Avro.
+/// How records are written: JSON text, Confluent Avro, or Confluent Protobuf (meter only).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum Format {
     #[default]
     Json,
     Avro,
+    Protobuf,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -217,6 +218,24 @@ pub async fn send_avro(
     records: impl IntoIterator<Item = (String, Json)>,
     rate: Option<u64>,
 ) -> Result<u64, AvroProduceError> {
+    let encode = |index: u64, json: Json| async move { writer.encode(index, &json).await };
+    send_encoded(brokers, topic, records, rate, encode).await
+}
+
+/// Produces keyed records to `topic`, each value encoded by `encode` (at most `rate` per
+/// second when given); returns once the broker acknowledged every record.
+pub async fn send_encoded<E, F, Fut>(
+    brokers: impl Into<Brokers>,
+    topic: &str,
+    records: impl IntoIterator<Item = (String, Json)>,
+    rate: Option<u64>,
+    encode: F,
+) -> Result<u64, E>
+where
+    E: From<ProduceError>,
+    F: Fn(u64, Json) -> Fut,
+    Fut: std::future::Future<Output = Result<Vec<u8>, E>>,
+{
     let producer = brokers
         .into()
         .producer(&[("linger.ms", "20"), ("compression.type", "lz4")])
@@ -231,7 +250,7 @@ pub async fn send_avro(
                 tokio::time::sleep(wait).await;
             }
         }
-        let payload = writer.encode(index, &json).await?;
+        let payload = encode(index, json).await?;
         loop {
             match producer.send_result(FutureRecord::to(topic).key(&key).payload(&payload)) {
                 Ok(delivery) => {

@@ -12,13 +12,11 @@
 //! Datums are decoded with `apache-avro` readers built once per schema (see [`value`] for the
 //! mapping to [`Value`]).
 
-mod config;
 pub mod value;
-pub mod wire;
 
-pub use config::{AvroSettings, Credentials, SubjectStrategy};
-pub use wire::SchemaRef;
+pub use super::registry::SchemaRef;
 
+use super::registry::{self, Registry, RegistryError};
 use super::{ConvertError, Converter, ConverterConfigError, Part};
 use crate::config::ConfigMap;
 use crate::record::Value;
@@ -28,68 +26,11 @@ use apache_avro::Schema;
 use async_trait::async_trait;
 use bytes::Bytes;
 use schema_registry_converter::async_impl::avro::AvroDecoder;
-use schema_registry_converter::async_impl::schema_registry::SrSettings;
 use schema_registry_converter::error::SRCError;
-use schema_registry_converter::schema_registry_common::RawError;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 pub const CLASS_NAMES: &[&str] = &["io.confluent.connect.avro.AvroConverter", "AvroConverter"];
-
-/// Why one record could not be read. Only [`AvroError::Unavailable`] is retriable.
-#[derive(Debug, Clone, thiserror::Error)]
-pub enum AvroError {
-    #[error(
-        "truncated payload: {len} bytes, but the Confluent Avro wire format needs at least 5 \
-         (magic byte 0x00 + 4-byte schema id) before the Avro data"
-    )]
-    Truncated { len: usize },
-    #[error(
-        "unknown magic byte 0x{byte:02x}: the data is not in the Confluent Avro wire format \
-         (magic byte 0x00, 4-byte schema id, Avro data); was it written by a schema-registry \
-         Avro serializer?"
-    )]
-    WrongMagic { byte: u8 },
-    #[error("header {header} does not hold a schema id: {reason}")]
-    BadHeader { header: String, reason: String },
-    #[error("unknown {schema}: the schema registry ({registry}) does not have it: {detail}")]
-    UnknownSchema {
-        schema: SchemaRef,
-        registry: String,
-        detail: String,
-    },
-    #[error("schema registry ({registry}) unavailable while fetching {schema}: {detail}")]
-    Unavailable {
-        schema: SchemaRef,
-        registry: String,
-        detail: String,
-    },
-    #[error("cannot use {schema} from the schema registry ({registry}): {detail}")]
-    BadSchema {
-        schema: SchemaRef,
-        registry: String,
-        detail: String,
-    },
-    #[error("cannot decode the Avro data written with {schema} (truncated or corrupt): {detail}")]
-    Decode { schema: SchemaRef, detail: String },
-    #[error("the Avro data written with {schema} does not convert: {detail}")]
-    Convert { schema: SchemaRef, detail: String },
-}
-
-impl AvroError {
-    pub fn is_retriable(&self) -> bool {
-        matches!(self, AvroError::Unavailable { .. })
-    }
-}
-
-impl From<AvroError> for ConvertError {
-    fn from(e: AvroError) -> Self {
-        ConvertError {
-            retriable: e.is_retriable(),
-            message: format!("AvroConverter: {e}"),
-        }
-    }
-}
 
 /// A writer schema ready to decode with: the reader is built once per schema.
 struct Reader {
@@ -113,16 +54,16 @@ impl Reader {
         })
     }
 
-    fn decode(&self, schema_ref: &SchemaRef, mut body: &[u8]) -> Result<Value, AvroError> {
+    fn decode(&self, schema_ref: &SchemaRef, mut body: &[u8]) -> Result<Value, RegistryError> {
         let datum = self
             .reader
             .read_value(&mut body)
-            .map_err(|e| AvroError::Decode {
+            .map_err(|e| RegistryError::Decode {
                 schema: schema_ref.clone(),
                 detail: e.to_string(),
             })?;
         value::to_value(&datum, self.schema, self.names.get_names()).map_err(|detail| {
-            AvroError::Convert {
+            RegistryError::Convert {
                 schema: schema_ref.clone(),
                 detail,
             }
@@ -144,88 +85,39 @@ fn intern(schema: &Schema) -> &'static Schema {
         .or_insert_with(|| Box::leak(Box::new(schema.clone())))
 }
 
-struct Registry {
+/// The registry and the client's Avro decoder (which caches the schemas it fetched).
+struct Source {
+    registry: Registry,
     decoder: AvroDecoder,
-    /// The URLs, for messages.
-    label: String,
 }
 
-impl Registry {
-    /// Sorts a registry client error into unknown schema / outage / unusable schema.
-    fn classify(&self, schema: &SchemaRef, e: &SRCError) -> AvroError {
-        let code = std::error::Error::source(e)
-            .and_then(|s| s.downcast_ref::<RawError>())
-            .map(|r| r.error_code);
-        let status = http_status(&e.error);
-        let detail = match &e.cause {
-            Some(cause) => format!("{}: {cause}", e.error),
-            None => e.error.clone(),
-        };
-        let (schema, registry) = (schema.clone(), self.label.clone());
-        let unavailable = e.retriable || matches!(status, Some(401 | 403 | 408 | 429 | 500..=599));
-        if unavailable {
+impl Source {
+    fn classify(&self, schema: &SchemaRef, e: &SRCError) -> RegistryError {
+        let error = self.registry.classify(schema, e);
+        if error.is_retriable() {
             // The client caches non-retriable errors; an outage must not stick.
             self.decoder.remove_errors_from_cache();
-            AvroError::Unavailable {
-                schema,
-                registry,
-                detail,
-            }
-        } else if status == Some(404) || matches!(code, Some(40403 | 40400)) {
-            AvroError::UnknownSchema {
-                schema,
-                registry,
-                detail,
-            }
-        } else {
-            AvroError::BadSchema {
-                schema,
-                registry,
-                detail,
-            }
         }
+        error
     }
-}
-
-/// The status in the client's "… failed with status 404 Not Found".
-fn http_status(text: &str) -> Option<u16> {
-    let rest = &text[text.find("status ")? + "status ".len()..];
-    rest.get(..3)?.parse().ok()
 }
 
 /// The converter. Built from config by [`AvroConverter::from_config`]; tests and benches use
 /// [`AvroConverter::with_schemas`] (no registry, schemas given up front).
 pub struct AvroConverter {
     part: Part,
-    registry: Option<Registry>,
+    source: Option<Source>,
     readers: RwLock<HashMap<SchemaRef, Arc<Reader>>>,
 }
 
 impl AvroConverter {
     pub fn from_config(part: Part, config: &ConfigMap) -> Result<Self, ConverterConfigError> {
-        let settings = AvroSettings::parse(part, config)?;
-        let url_key = format!("{}.schema.registry.url", part.prefix());
-        let mut builder = SrSettings::new_builder(settings.urls[0].clone());
-        for url in &settings.urls[1..] {
-            builder.add_url(url.clone());
-        }
-        if let Some(c) = &settings.credentials {
-            builder.set_basic_authorization(&c.user, c.password.as_deref());
-        }
-        match &settings.proxy {
-            Some(proxy) => builder.set_proxy(proxy),
-            None => builder.no_proxy(),
-        };
-        builder.set_timeout(settings.timeout);
-        let sr = builder.build().map_err(|e| ConverterConfigError {
-            key: url_key,
-            message: format!("cannot create the schema registry client: {e}"),
-        })?;
+        let registry = Registry::from_config(part, "AvroConverter", config)?;
         Ok(AvroConverter {
             part,
-            registry: Some(Registry {
-                decoder: AvroDecoder::new(sr),
-                label: settings.urls.join(","),
+            source: Some(Source {
+                decoder: AvroDecoder::new(registry.client.clone()),
+                registry,
             }),
             readers: RwLock::new(HashMap::new()),
         })
@@ -238,20 +130,13 @@ impl AvroConverter {
     ) -> Result<Self, String> {
         let converter = AvroConverter {
             part,
-            registry: None,
+            source: None,
             readers: RwLock::new(HashMap::new()),
         };
         for (schema_ref, schema) in schemas {
             converter.remember(schema_ref, Arc::new(Reader::new(&schema)?));
         }
         Ok(converter)
-    }
-
-    fn header_name(&self) -> &'static str {
-        match self.part {
-            Part::Key => wire::KEY_SCHEMA_ID_HEADER,
-            _ => wire::VALUE_SCHEMA_ID_HEADER,
-        }
     }
 
     fn remember(&self, schema_ref: SchemaRef, reader: Arc<Reader>) {
@@ -274,20 +159,12 @@ impl AvroConverter {
         &self,
         headers: &[(String, Option<Bytes>)],
         data: Option<&[u8]>,
-    ) -> Result<Option<Value>, AvroError> {
+    ) -> Result<Option<Value>, RegistryError> {
         let Some(data) = data else {
             return Ok(None);
         };
-        let name = self.header_name();
-        let header = headers
-            .iter()
-            .rev()
-            .find(|(k, _)| k == name)
-            .and_then(|(_, v)| v.as_deref());
-        let (schema_ref, body) = match header {
-            Some(h) => (wire::parse_header(name, h)?, data),
-            None => wire::split_prefixed(data)?,
-        };
+        let header = registry::schema_header(self.part, headers);
+        let (schema_ref, body) = registry::locate(self.part, header, data)?;
         let reader = match self.cached(&schema_ref) {
             Some(r) => r,
             None => self.fetch(&schema_ref, header, body).await?,
@@ -301,45 +178,45 @@ impl AvroConverter {
         schema_ref: &SchemaRef,
         header: Option<&[u8]>,
         body: &[u8],
-    ) -> Result<Arc<Reader>, AvroError> {
-        let Some(registry) = &self.registry else {
-            return Err(AvroError::UnknownSchema {
+    ) -> Result<Arc<Reader>, RegistryError> {
+        let Some(source) = &self.source else {
+            return Err(RegistryError::UnknownSchema {
                 schema: schema_ref.clone(),
                 registry: "none configured".into(),
                 detail: "only pre-loaded schemas are known".into(),
             });
         };
         let schema = match schema_ref {
-            SchemaRef::Id(id) => registry
+            SchemaRef::Id(id) => source
                 .decoder
                 .get_schema(*id)
                 .await
-                .map_err(|e| registry.classify(schema_ref, &e))?,
+                .map_err(|e| source.classify(schema_ref, &e))?,
             // Looked up by GUID through the client's header path, which also decodes.
-            SchemaRef::Guid(_) => match registry
+            SchemaRef::Guid(_) => match source
                 .decoder
                 .decode_with_schema_with_header_id(header, Some(body))
                 .await
             {
                 Ok(Some(decoded)) => decoded.schema,
                 Ok(None) => {
-                    return Err(AvroError::Decode {
+                    return Err(RegistryError::Decode {
                         schema: schema_ref.clone(),
                         detail: "no data".into(),
                     })
                 }
                 Err(e) if e.error.starts_with("Could not transform bytes") => {
-                    return Err(AvroError::Decode {
+                    return Err(RegistryError::Decode {
                         schema: schema_ref.clone(),
                         detail: e.cause.unwrap_or(e.error),
                     })
                 }
-                Err(e) => return Err(registry.classify(schema_ref, &e)),
+                Err(e) => return Err(source.classify(schema_ref, &e)),
             },
         };
-        let reader = Reader::new(&schema.parsed).map_err(|detail| AvroError::BadSchema {
+        let reader = Reader::new(&schema.parsed).map_err(|detail| RegistryError::BadSchema {
             schema: schema_ref.clone(),
-            registry: registry.label.clone(),
+            registry: source.registry.label.clone(),
             detail,
         })?;
         let reader = Arc::new(reader);
@@ -356,7 +233,9 @@ impl Converter for AvroConverter {
         headers: &[(String, Option<Bytes>)],
         data: Option<&[u8]>,
     ) -> Result<Option<Value>, ConvertError> {
-        self.decode(headers, data).await.map_err(ConvertError::from)
+        self.decode(headers, data)
+            .await
+            .map_err(|e| e.into_convert_error("AvroConverter"))
     }
 }
 

@@ -345,7 +345,7 @@ async fn malformed_payloads_give_clear_errors() {
     assert!(
         !e.retriable
             && e.message
-                .contains("cannot decode the Avro data written with schema id 1"),
+                .contains("AvroConverter: cannot decode the data written with schema id 1"),
         "{e:?}"
     );
     // A uuid field holding text that is not a uuid.

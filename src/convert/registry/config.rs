@@ -1,5 +1,5 @@
-//! The AvroConverter's sub-keys, as Confluent's `AbstractKafkaSchemaSerDeConfig` names them
-//! (each under `key.converter.` / `value.converter.`):
+//! The registry converters' sub-keys (Avro, Protobuf, JSON Schema), as Confluent's
+//! `AbstractKafkaSchemaSerDeConfig` names them (each under `key.converter.` / `value.converter.`):
 //!
 //! * `schema.registry.url` (required): comma-separated URLs, tried in order on each lookup
 //!   (the next one when one is unreachable).
@@ -62,7 +62,7 @@ impl std::fmt::Debug for Credentials {
 
 /// Everything the converter needs from its config.
 #[derive(Debug, Clone, PartialEq)]
-pub struct AvroSettings {
+pub struct RegistrySettings {
     /// Registry base URLs without credentials or trailing slash.
     pub urls: Vec<String>,
     pub credentials: Option<Credentials>,
@@ -73,8 +73,13 @@ pub struct AvroSettings {
     pub proxy: Option<String>,
 }
 
-impl AvroSettings {
-    pub fn parse(part: Part, config: &ConfigMap) -> Result<Self, ConverterConfigError> {
+impl RegistrySettings {
+    /// `converter` (e.g. `AvroConverter`) names the converter in messages.
+    pub fn parse(
+        part: Part,
+        converter: &str,
+        config: &ConfigMap,
+    ) -> Result<Self, ConverterConfigError> {
         let prefix = part.prefix();
         let key = |name: &str| format!("{prefix}.{name}");
         let get = |name: &str| {
@@ -91,8 +96,9 @@ impl AvroSettings {
         let raw_urls = get("schema.registry.url").ok_or_else(|| {
             error(
                 "schema.registry.url",
-                "the AvroConverter needs the schema registry URL(s), e.g. http://127.0.0.1:8081"
-                    .into(),
+                format!(
+                    "the {converter} needs the schema registry URL(s), e.g. http://127.0.0.1:8081"
+                ),
             )
         })?;
         let mut urls = Vec::new();
@@ -172,7 +178,7 @@ impl AvroSettings {
                 Some(format!("http://{host}:{port}"))
             }
         };
-        Ok(AvroSettings {
+        Ok(RegistrySettings {
             urls,
             proxy,
             credentials,
@@ -223,12 +229,12 @@ fn split_user_info(raw: &str) -> Result<(String, Option<Credentials>), String> {
 mod tests {
     use super::*;
 
-    fn parse(pairs: &[(&str, &str)]) -> Result<AvroSettings, ConverterConfigError> {
+    fn parse(pairs: &[(&str, &str)]) -> Result<RegistrySettings, ConverterConfigError> {
         let config: ConfigMap = pairs
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        AvroSettings::parse(Part::Value, &config)
+        RegistrySettings::parse(Part::Value, "AvroConverter", &config)
     }
 
     #[test]

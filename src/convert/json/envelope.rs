@@ -7,7 +7,7 @@
 //! reject it with an error naming the path, the expected type and what was found instead.
 //! Maps whose key schema is not `string` are encoded as arrays of `[key, value]` pairs.
 
-use super::json::Json;
+use super::Json;
 use crate::record::Value;
 use base64::Engine;
 use num_bigint::BigInt;
@@ -316,7 +316,7 @@ fn convert(schema: &Schema, json: Json, path: &str) -> Result<Value, String> {
     })
 }
 
-fn base64_decode(s: &str, path: &str) -> Result<Vec<u8>, String> {
+pub(crate) fn base64_decode(s: &str, path: &str) -> Result<Vec<u8>, String> {
     base64::engine::general_purpose::STANDARD
         .decode(s.trim())
         .map_err(|e| format!("{path}: invalid base64 for bytes: {e}"))
@@ -333,6 +333,11 @@ fn decimal(schema: &Schema, json: Json, path: &str) -> Result<Value, String> {
             ))
         }
     };
+    decimal_value(json, scale, path)
+}
+
+/// A Decimal of `scale` from base64 of the unscaled integer, or from a JSON number.
+pub(crate) fn decimal_value(json: Json, scale: i32, path: &str) -> Result<Value, String> {
     match json {
         Json::String(s) => Ok(Value::Decimal {
             unscaled: base64_decode(&s, path)?,

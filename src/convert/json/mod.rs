@@ -5,14 +5,16 @@
 //!   integers that fit an `i64` become `Int64`, every other number becomes `Float64` (Connect
 //!   has no big-integer type; integers beyond `i64` lose precision rather than fail).
 //! * `schemas.enable=true` (the default): the `{"schema": ..., "payload": ...}` envelope, see
-//!   [`super::json_schema`].
+//!   [`envelope`].
 //!
 //! A null Kafka payload gives `Ok(None)`. Empty (or all-whitespace) bytes are what Jackson reads
 //! as a *missing* node: schemaless they give `Value::Null`, like Connect; with schemas enabled
 //! they fail the envelope check, like Connect. Nesting deeper than serde_json's recursion limit
 //! (128) is rejected with an error, never a stack overflow.
 
-use super::json_schema::{self, DecimalFormat};
+pub mod envelope;
+
+use self::envelope::DecimalFormat;
 use super::{ConvertError, Converter};
 use crate::record::Value;
 use async_trait::async_trait;
@@ -253,7 +255,7 @@ impl JsonConverter {
         let blank = data.iter().all(u8::is_ascii_whitespace);
         if blank {
             return if self.schemas_enable {
-                Err(ConvertError::permanent(json_schema::ENVELOPE_ERROR))
+                Err(ConvertError::permanent(envelope::ENVELOPE_ERROR))
             } else {
                 Ok(Some(Value::Null))
             };
@@ -269,7 +271,7 @@ impl JsonConverter {
                 .map_err(|e| failed(e.to_string()));
         }
         let json = Json::parse(data).map_err(failed)?;
-        json_schema::convert_envelope(json)
+        envelope::convert_envelope(json)
             .map(Some)
             .map_err(|e| ConvertError::permanent(e.to_string()))
     }

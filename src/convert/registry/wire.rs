@@ -1,14 +1,15 @@
 //! The Confluent wire format: where a record says which writer schema it was written with.
 //!
 //! * Payload prefix (every Confluent serializer by default): magic byte `0x00`, the 4-byte
-//!   big-endian schema id, then the Avro binary datum.
+//!   big-endian schema id, then the datum (Avro binary; Protobuf after its message indexes;
+//!   JSON text).
 //! * Header (newer serdes, `schema.id.serializer=header_schema_id_serializer`): a
 //!   `__value_schema_id` / `__key_schema_id` header holding `0x01` + the 16-byte schema GUID
 //!   (what confluent-kafka 2.12 writes) or `0x00` + the 4-byte id; the payload is then the bare
-//!   Avro datum. A header wins over the payload prefix, as in Confluent's
+//!   datum. A header wins over the payload prefix, as in Confluent's
 //!   `DualSchemaIdDeserializer`.
 
-use super::AvroError;
+use super::RegistryError;
 
 /// Header carrying the value's schema id/GUID (Confluent `SchemaId.VALUE_SCHEMA_ID_HEADER`).
 pub const VALUE_SCHEMA_ID_HEADER: &str = "__value_schema_id";
@@ -34,29 +35,40 @@ impl std::fmt::Display for SchemaRef {
     }
 }
 
-/// Splits a prefixed payload into its schema id and the Avro datum.
-pub fn split_prefixed(data: &[u8]) -> Result<(SchemaRef, &[u8]), AvroError> {
+/// Splits a prefixed payload into its schema id and the datum.
+pub fn split_prefixed(data: &[u8]) -> Result<(SchemaRef, &[u8]), RegistryError> {
     match data {
-        [] => Err(AvroError::Truncated { len: 0 }),
-        [magic, ..] if *magic != MAGIC_ID => Err(AvroError::WrongMagic { byte: *magic }),
+        [] => Err(RegistryError::Truncated { len: 0 }),
+        [magic, ..] if *magic != MAGIC_ID => Err(RegistryError::WrongMagic { byte: *magic }),
         [_, a, b, c, d, body @ ..] => {
             Ok((SchemaRef::Id(u32::from_be_bytes([*a, *b, *c, *d])), body))
         }
-        _ => Err(AvroError::Truncated { len: data.len() }),
+        _ => Err(RegistryError::Truncated { len: data.len() }),
     }
 }
 
 /// Reads a `__value_schema_id`/`__key_schema_id` header value.
-pub fn parse_header(header: &str, value: &[u8]) -> Result<SchemaRef, AvroError> {
-    let bad = |reason: String| AvroError::BadHeader {
+pub fn parse_header(header: &str, value: &[u8]) -> Result<SchemaRef, RegistryError> {
+    parse_header_with_rest(header, value).map(|(schema, _)| schema)
+}
+
+/// Reads a schema-id header value; also returns what follows the id (Protobuf's message
+/// indexes).
+pub fn parse_header_with_rest<'a>(
+    header: &str,
+    value: &'a [u8],
+) -> Result<(SchemaRef, &'a [u8]), RegistryError> {
+    let bad = |reason: String| RegistryError::BadHeader {
         header: header.to_string(),
         reason,
     };
     match value {
-        [MAGIC_ID, a, b, c, d, ..] => Ok(SchemaRef::Id(u32::from_be_bytes([*a, *b, *c, *d]))),
+        [MAGIC_ID, a, b, c, d, rest @ ..] => {
+            Ok((SchemaRef::Id(u32::from_be_bytes([*a, *b, *c, *d])), rest))
+        }
         [MAGIC_GUID, rest @ ..] if rest.len() >= 16 => {
             let guid = uuid::Uuid::from_slice(&rest[..16]).map_err(|e| bad(e.to_string()))?;
-            Ok(SchemaRef::Guid(guid))
+            Ok((SchemaRef::Guid(guid), &rest[16..]))
         }
         [MAGIC_ID, ..] => Err(bad(format!(
             "{} bytes, expected 5 (0x00 + 4-byte schema id)",
@@ -86,15 +98,15 @@ mod tests {
         assert!(body.is_empty());
         assert!(matches!(
             split_prefixed(&[]),
-            Err(AvroError::Truncated { len: 0 })
+            Err(RegistryError::Truncated { len: 0 })
         ));
         assert!(matches!(
             split_prefixed(&[0, 0, 1]),
-            Err(AvroError::Truncated { len: 3 })
+            Err(RegistryError::Truncated { len: 3 })
         ));
         assert!(matches!(
             split_prefixed(b"{\"a\":1}"),
-            Err(AvroError::WrongMagic { byte: b'{' })
+            Err(RegistryError::WrongMagic { byte: b'{' })
         ));
     }
 
