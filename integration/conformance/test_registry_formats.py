@@ -168,6 +168,48 @@ def test_protobuf_schema_evolution_mid_stream_needs_no_restart(worker, session, 
     assert rows == {**{f"a{i}": float(i) for i in range(5)}, **{f"b{i}": i + 0.5 for i in range(5)}}
 
 
+def test_protobuf_imports_resolve_through_registry_references(worker, session, ks, registry):
+    """A message using a type from another user .proto: the serializer registers that file as
+    a reference (its own subject), and the worker fetches it to compile the schema."""
+    session.execute(f"CREATE TABLE {ks}.sites (id text PRIMARY KEY, lat double, name text)")
+    t = topic("pb-refs")
+    F = descriptor_pb2.FieldDescriptorProto
+    lib_package, app_package = f"lib{uuid.uuid4().hex[:8]}", f"app{uuid.uuid4().hex[:8]}"
+    lib = descriptor_pb2.FileDescriptorProto(name=f"{lib_package}/place.proto", package=lib_package,
+                                             syntax="proto3")
+    place = lib.message_type.add(name="Place")
+    place.field.add(name="lat", number=1, type=F.TYPE_DOUBLE, label=F.LABEL_OPTIONAL)
+    place.field.add(name="name", number=2, type=F.TYPE_STRING, label=F.LABEL_OPTIONAL)
+    app = descriptor_pb2.FileDescriptorProto(name=f"{app_package}.proto", package=app_package,
+                                             syntax="proto3", dependency=[lib.name])
+    site = app.message_type.add(name="Site")
+    site.field.add(name="id", number=1, type=F.TYPE_STRING, label=F.LABEL_OPTIONAL)
+    site.field.add(name="place", number=2, type=F.TYPE_MESSAGE, label=F.LABEL_OPTIONAL,
+                   type_name=f".{lib_package}.Place")
+    pool = descriptor_pool.DescriptorPool()
+    pool.Add(lib)
+    pool.Add(app)
+    Site = message_factory.GetMessageClass(pool.FindMessageTypeByName(f"{app_package}.Site"))
+    Place = message_factory.GetMessageClass(pool.FindMessageTypeByName(f"{lib_package}.Place"))
+    serialize = ProtobufSerializer(Site, registry, {})
+    ctx = SerializationContext(t, MessageField.VALUE)
+    send(t, [(f"s{i}", serialize(Site(id=f"s{i}", place=Place(lat=50.0 + i, name=f"n{i}")), ctx))
+             for i in range(4)])
+    value_subject = registry.get_latest_version(f"{t}-value")
+    assert [r.name for r in value_subject.schema.references] == [lib.name], "imported as a reference"
+    config = {"connector.class": "com.datastax.oss.kafka.sink.CassandraSinkConnector",
+              "topics": t, "contactPoints": CONTACT, "port": CQL_PORT,
+              "loadBalancing.localDc": "datacenter1",
+              "key.converter": "org.apache.kafka.connect.storage.StringConverter",
+              "value.converter": "io.confluent.connect.protobuf.ProtobufConverter",
+              "value.converter.schema.registry.url": REGISTRY,
+              f"topic.{t}.{ks}.sites.mapping": "id=value.id, lat=value.place.lat, name=value.place.name"}
+    name, group = create(worker, config)
+    drain(worker, name, group, t, 4)
+    rows = {r.id: (r.lat, r.name) for r in session.execute(f"SELECT id, lat, name FROM {ks}.sites")}
+    assert rows == {f"s{i}": (50.0 + i, f"n{i}") for i in range(4)}
+
+
 METER_JSON_SCHEMA = {
     "$schema": "http://json-schema.org/draft-07/schema#",
     "title": "MeterReading",

@@ -48,12 +48,8 @@ impl ProtobufWriter {
         topic: &str,
         schema_text: &str,
     ) -> Result<Self, ProtobufProduceError> {
-        let compiled = CompiledSchema::compile(schema_text, HashMap::new())
-            .map_err(ProtobufProduceError::Schema)?;
-        let descriptor = compiled
-            .message(&[0])
-            .cloned()
-            .ok_or_else(|| ProtobufProduceError::Schema("it declares no message".into()))?;
+        let unregistered = Self::new(schema_text, 0)?;
+        let descriptor = unregistered.descriptor;
         let registry_error = |detail: String| ProtobufProduceError::Registry {
             registry: registry.to_string(),
             detail,
@@ -73,6 +69,20 @@ impl ProtobufWriter {
         Ok(ProtobufWriter {
             descriptor,
             schema_id: registered.id,
+        })
+    }
+
+    /// A writer of the first message of `schema_text` under `schema_id`, registering nothing.
+    pub fn new(schema_text: &str, schema_id: u32) -> Result<Self, ProtobufProduceError> {
+        let compiled = CompiledSchema::compile(schema_text, HashMap::new())
+            .map_err(ProtobufProduceError::Schema)?;
+        let descriptor = compiled
+            .message(&[0])
+            .cloned()
+            .ok_or_else(|| ProtobufProduceError::Schema("it declares no message".into()))?;
+        Ok(ProtobufWriter {
+            descriptor,
+            schema_id,
         })
     }
 

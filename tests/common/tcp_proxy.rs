@@ -6,6 +6,8 @@
 //! written before the next read, and a stall holds it until the proxy forwards again.
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -25,6 +27,7 @@ pub struct TcpProxy {
     /// Where clients connect.
     pub addr: SocketAddr,
     mode: watch::Sender<Mode>,
+    accepted: Arc<AtomicUsize>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -34,12 +37,30 @@ impl TcpProxy {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind proxy");
         let addr = listener.local_addr().expect("proxy address");
         let (mode, watcher) = watch::channel(Mode::Forward);
-        let task = tokio::spawn(serve(Some(listener), addr, upstream, watcher));
-        TcpProxy { addr, mode, task }
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let task = tokio::spawn(serve(
+            Some(listener),
+            addr,
+            upstream,
+            watcher,
+            accepted.clone(),
+        ));
+        TcpProxy {
+            addr,
+            mode,
+            accepted,
+            task,
+        }
     }
 
     pub fn set(&self, mode: Mode) {
         self.mode.send_replace(mode);
+    }
+
+    /// How many client connections the proxy has accepted so far (a client retrying through
+    /// a stall opens new ones).
+    pub fn accepted(&self) -> usize {
+        self.accepted.load(Ordering::SeqCst)
     }
 }
 
@@ -55,6 +76,7 @@ async fn serve(
     addr: SocketAddr,
     upstream: SocketAddr,
     mut mode: watch::Receiver<Mode>,
+    accepted: Arc<AtomicUsize>,
 ) {
     loop {
         let current = *mode.borrow_and_update();
@@ -77,8 +99,9 @@ async fn serve(
             continue;
         };
         tokio::select! {
-            accepted = open.accept() => {
-                if let Ok((client, _)) = accepted {
+            accepted_client = open.accept() => {
+                if let Ok((client, _)) = accepted_client {
+                    accepted.fetch_add(1, Ordering::SeqCst);
                     tokio::spawn(relay(client, upstream, mode.clone()));
                 }
             }

@@ -56,6 +56,25 @@ const DECIMAL: &str = "org.apache.kafka.connect.data.Decimal";
 const ONE_OF_FIELD: &str = "io.confluent.connect.json.OneOf.field.";
 const MAX_DEPTH: usize = 64;
 
+/// Where in the payload a value is, for messages (`$.site.id`, `$.tags[2]`); built without
+/// allocating, as a chain of borrowed parents.
+#[derive(Debug, Clone, Copy)]
+pub enum Path<'a> {
+    Root,
+    Field(&'a Path<'a>, &'a str),
+    Index(&'a Path<'a>, usize),
+}
+
+impl std::fmt::Display for Path<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Path::Root => f.write_str("$"),
+            Path::Field(parent, name) => write!(f, "{parent}.{name}"),
+            Path::Index(parent, i) => write!(f, "{parent}[{i}]"),
+        }
+    }
+}
+
 /// A registered schema with the schemas it references, for resolving `$ref`s.
 pub struct Document<'a, S: Registered> {
     pub schema: &'a S,
@@ -66,7 +85,7 @@ pub struct Document<'a, S: Registered> {
 impl<S: Registered> Document<'_, S> {
     /// Reads `json` as the document's root schema says.
     pub fn read(&self, json: Json) -> Result<Value, String> {
-        self.convert(self.schema.schema(), self.schema, json, "$", 0)
+        self.convert(self.schema.schema(), self.schema, json, &Path::Root, 0)
     }
 
     /// Follows `$ref` (possibly through several hops) to the schema it names, and the
@@ -75,7 +94,7 @@ impl<S: Registered> Document<'_, S> {
         &'s self,
         mut schema: &'s Schema,
         mut within: &'s S,
-        path: &str,
+        path: &Path<'_>,
     ) -> Result<(&'s Schema, &'s S), String> {
         for _ in 0..MAX_DEPTH {
             let Some(reference) = schema.get("$ref").and_then(Schema::as_str) else {
@@ -103,7 +122,7 @@ impl<S: Registered> Document<'_, S> {
         schema: &Schema,
         within: &S,
         json: Json,
-        path: &str,
+        path: &Path<'_>,
         depth: usize,
     ) -> Result<Value, String> {
         if depth > MAX_DEPTH {
@@ -130,26 +149,35 @@ impl<S: Registered> Document<'_, S> {
         }
         let types = types(schema);
         if json == Json::Null {
+            let (untyped, nullable) = (
+                types.clone().next().is_none(),
+                types.clone().any(|t| t == "null"),
+            );
             if let Some(default) = object.get("default").filter(|d| !d.is_null()) {
                 let default = Json::parse(default.to_string().as_bytes())?;
                 return self.convert(schema, within, default, path, depth + 1);
             }
-            if types.is_empty() || types.contains(&"null") {
+            if untyped || nullable {
                 return Ok(Value::Null);
             }
+            let types: Vec<&str> = types.collect();
             return Err(format!(
                 "{path}: null, but the schema's type {types:?} does not allow null"
             ));
         }
         let connect_type = object.get("connect.type").and_then(Schema::as_str);
         let title = object.get("title").and_then(Schema::as_str);
-        let kind = types.iter().copied().find(|t| *t != "null");
+        let kind = types.clone().find(|t| *t != "null");
         match (kind, json) {
             (Some("integer"), json) => integer(schema, connect_type, title, json, path),
             (Some("number"), json) => number(schema, connect_type, title, json, path),
             (Some("string"), Json::String(s)) => match (connect_type, title) {
-                (Some("bytes"), _) => Ok(Value::Bytes(base64_decode(&s, path)?.into())),
-                (_, Some(DECIMAL)) => decimal_value(Json::String(s), scale(schema)?, path),
+                (Some("bytes"), _) => {
+                    Ok(Value::Bytes(base64_decode(&s, &path.to_string())?.into()))
+                }
+                (_, Some(DECIMAL)) => {
+                    decimal_value(Json::String(s), scale(schema)?, &path.to_string())
+                }
                 _ => Ok(Value::String(s)),
             },
             (Some("boolean"), Json::Bool(b)) => Ok(Value::Boolean(b)),
@@ -177,7 +205,7 @@ impl<S: Registered> Document<'_, S> {
         within: &S,
         connect_type: Option<&str>,
         mut fields: indexmap::IndexMap<String, Json>,
-        path: &str,
+        path: &Path<'_>,
         depth: usize,
     ) -> Result<Value, String> {
         let properties = object.get("properties").and_then(Schema::as_object);
@@ -187,32 +215,28 @@ impl<S: Registered> Document<'_, S> {
                 .unwrap_or(&Schema::Bool(true));
             let mut entries = Vec::with_capacity(fields.len());
             for (key, json) in fields {
-                let at = format!("{path}.{key}");
+                let at = Path::Field(path, &key);
                 let value = self.convert(values, within, json, &at, depth + 1)?;
                 entries.push((Value::String(key), value));
             }
             return Ok(Value::Map(entries));
         };
+        let index = |s: &Schema| s.get("connect.index").and_then(Schema::as_i64);
         let mut ordered: Vec<(&String, &Schema)> = properties.iter().collect();
-        ordered.sort_by_key(|(_, s)| {
-            s.get("connect.index")
-                .and_then(Schema::as_i64)
-                .unwrap_or(i64::MAX)
-        });
-        let required: Vec<&str> = object
-            .get("required")
-            .and_then(Schema::as_array)
-            .map(|r| r.iter().filter_map(Schema::as_str).collect())
-            .unwrap_or_default();
+        if properties.values().any(|p| index(p).is_some()) {
+            ordered.sort_by_key(|(_, s)| index(s).unwrap_or(i64::MAX));
+        }
+        let required = |name: &str| {
+            object
+                .get("required")
+                .and_then(Schema::as_array)
+                .is_some_and(|r| r.iter().any(|n| n.as_str() == Some(name)))
+        };
         let mut out = Vec::with_capacity(ordered.len());
         for (name, property) in ordered {
-            let at = format!("{path}.{name}");
+            let at = Path::Field(path, name);
             let value = match fields.swap_remove(name.as_str()) {
-                Some(Json::Null)
-                    if self.optional_for_nonrequired && !required.contains(&name.as_str()) =>
-                {
-                    Value::Null
-                }
+                Some(Json::Null) if self.optional_for_nonrequired && !required(name) => Value::Null,
                 Some(json) => self.convert(property, within, json, &at, depth + 1)?,
                 None => {
                     let (property, within) = self.resolve(property, within, &at)?;
@@ -236,7 +260,7 @@ impl<S: Registered> Document<'_, S> {
         within: &S,
         connect_type: Option<&str>,
         items: Vec<Json>,
-        path: &str,
+        path: &Path<'_>,
         depth: usize,
     ) -> Result<Value, String> {
         let item_schema = object.get("items").unwrap_or(&Schema::Bool(true));
@@ -249,7 +273,7 @@ impl<S: Registered> Document<'_, S> {
             };
             let mut entries = Vec::with_capacity(items.len());
             for (i, item) in items.into_iter().enumerate() {
-                let at = format!("{path}[{i}]");
+                let at = Path::Index(path, i);
                 let Json::Object(mut pair) = item else {
                     return Err(format!(
                         "{at}: expected a {{key, value}} object for a map entry"
@@ -271,7 +295,7 @@ impl<S: Registered> Document<'_, S> {
                 Schema::Array(per_position) => per_position.get(i).unwrap_or(&Schema::Bool(true)),
                 one => one,
             };
-            let at = format!("{path}[{i}]");
+            let at = Path::Index(path, i);
             out.push(self.convert(schema, within, item, &at, depth + 1)?);
         }
         Ok(Value::Array(out))
@@ -282,14 +306,15 @@ impl<S: Registered> Document<'_, S> {
         branches: &[Schema],
         within: &S,
         json: Json,
-        path: &str,
+        path: &Path<'_>,
         depth: usize,
     ) -> Result<Value, String> {
         let mut others = Vec::new();
         let mut nullable = false;
         for branch in branches {
             let (resolved, _) = self.resolve(branch, within, path)?;
-            if types(resolved) == ["null"] {
+            let mut kinds = types(resolved);
+            if kinds.next() == Some("null") && kinds.next().is_none() {
                 nullable = true;
             } else {
                 others.push(branch);
@@ -336,7 +361,7 @@ impl<S: Registered> Document<'_, S> {
     }
 
     /// `allOf`: the branches' `properties` and `required` together, and the first `type`.
-    fn merge(&self, branches: &[Schema], within: &S, path: &str) -> Result<Schema, String> {
+    fn merge(&self, branches: &[Schema], within: &S, path: &Path<'_>) -> Result<Schema, String> {
         let mut merged = serde_json::Map::new();
         let mut properties = serde_json::Map::new();
         for branch in branches {
@@ -365,22 +390,23 @@ impl<S: Registered> Document<'_, S> {
     }
 }
 
-/// The schema's `type`s (one or a list).
-fn types(schema: &Schema) -> Vec<&str> {
-    match schema.get("type") {
-        Some(Schema::String(t)) => vec![t.as_str()],
-        Some(Schema::Array(list)) => list.iter().filter_map(Schema::as_str).collect(),
-        _ => Vec::new(),
-    }
+/// The schema's `type`s (one or a list), without allocating.
+fn types(schema: &Schema) -> impl Iterator<Item = &str> + Clone {
+    let (one, many) = match schema.get("type") {
+        Some(Schema::String(t)) => (Some(t.as_str()), None),
+        Some(Schema::Array(list)) => (None, Some(list.iter().filter_map(Schema::as_str))),
+        _ => (None, None),
+    };
+    one.into_iter().chain(many.into_iter().flatten())
 }
 
 /// Whether a union branch takes a value of this JSON kind (the branch to read it with).
 fn accepts(schema: &Schema, json: &Json) -> bool {
-    let types = types(schema);
-    if types.is_empty() {
+    let mut types = types(schema);
+    if types.clone().next().is_none() {
         return true;
     }
-    types.iter().any(|t| match (*t, json) {
+    types.any(|t| match (t, json) {
         ("integer", Json::Int(_)) => true,
         ("integer", Json::Float(f)) => f.fract() == 0.0,
         ("number", Json::Int(_) | Json::Float(_)) => true,
@@ -416,7 +442,7 @@ fn integer(
     connect_type: Option<&str>,
     title: Option<&str>,
     json: Json,
-    path: &str,
+    path: &Path<'_>,
 ) -> Result<Value, String> {
     let n = match json {
         Json::Int(i) => i,
@@ -438,7 +464,7 @@ fn integer(
         (Some(TIME), _) => Ok(Value::Time(
             n.checked_mul(1000).ok_or_else(|| range("Time"))?,
         )),
-        (Some(DECIMAL), _) => decimal_value(Json::Int(n), scale(schema)?, path),
+        (Some(DECIMAL), _) => decimal_value(Json::Int(n), scale(schema)?, &path.to_string()),
         (_, Some("int8")) => i8::try_from(n).map(Value::Int8).map_err(|_| range("int8")),
         (_, Some("int16")) => i16::try_from(n)
             .map(Value::Int16)
@@ -455,10 +481,10 @@ fn number(
     connect_type: Option<&str>,
     title: Option<&str>,
     json: Json,
-    path: &str,
+    path: &Path<'_>,
 ) -> Result<Value, String> {
     if title == Some(DECIMAL) {
-        return decimal_value(json, scale(schema)?, path);
+        return decimal_value(json, scale(schema)?, &path.to_string());
     }
     let f = match json {
         Json::Int(i) => i as f64,
