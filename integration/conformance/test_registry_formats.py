@@ -74,6 +74,17 @@ def shipped(file, topic_name, keyspace):
     return out
 
 
+def sink(t, ks, table, mapping, key_converter="org.apache.kafka.connect.storage.StringConverter",
+         value_converter="io.confluent.connect.protobuf.ProtobufConverter", **extra):
+    """A connector config writing topic `t` to `ks.table` with `mapping`."""
+    return {"connector.class": "com.datastax.oss.kafka.sink.CassandraSinkConnector",
+            "topics": t, "contactPoints": CONTACT, "port": CQL_PORT,
+            "loadBalancing.localDc": "datacenter1",
+            "key.converter": key_converter, "value.converter": value_converter,
+            "value.converter.schema.registry.url": REGISTRY,
+            f"topic.{t}.{ks}.{table}.mapping": mapping, **extra}
+
+
 def create(worker, config):
     name = f"fmt-{uuid.uuid4().hex[:8]}"
     status, body = call("POST", f"{worker}/connectors", {"name": name, "config": config})
@@ -150,13 +161,7 @@ def test_protobuf_schema_evolution_mid_stream_needs_no_restart(worker, session, 
     ctx = SerializationContext(t, MessageField.VALUE)
     first = ProtobufSerializer(v1, registry, {})
     send(t, [(f"a{i}", first(v1(id=f"a{i}", reading=i), ctx)) for i in range(5)])
-    config = {"connector.class": "com.datastax.oss.kafka.sink.CassandraSinkConnector",
-              "topics": t, "contactPoints": CONTACT, "port": CQL_PORT,
-              "loadBalancing.localDc": "datacenter1",
-              "key.converter": "org.apache.kafka.connect.storage.StringConverter",
-              "value.converter": "io.confluent.connect.protobuf.ProtobufConverter",
-              "value.converter.schema.registry.url": REGISTRY,
-              f"topic.{t}.{ks}.kv.mapping": "id=value.id, reading=value.reading"}
+    config = sink(t, ks, "kv", "id=value.id, reading=value.reading")
     name, group = create(worker, config)
     drain(worker, name, group, t, 5)
     second = ProtobufSerializer(v2, registry, {})
@@ -197,13 +202,7 @@ def test_protobuf_imports_resolve_through_registry_references(worker, session, k
              for i in range(4)])
     value_subject = registry.get_latest_version(f"{t}-value")
     assert [r.name for r in value_subject.schema.references] == [lib.name], "imported as a reference"
-    config = {"connector.class": "com.datastax.oss.kafka.sink.CassandraSinkConnector",
-              "topics": t, "contactPoints": CONTACT, "port": CQL_PORT,
-              "loadBalancing.localDc": "datacenter1",
-              "key.converter": "org.apache.kafka.connect.storage.StringConverter",
-              "value.converter": "io.confluent.connect.protobuf.ProtobufConverter",
-              "value.converter.schema.registry.url": REGISTRY,
-              f"topic.{t}.{ks}.sites.mapping": "id=value.id, lat=value.place.lat, name=value.place.name"}
+    config = sink(t, ks, "sites", "id=value.id, lat=value.place.lat, name=value.place.name")
     name, group = create(worker, config)
     drain(worker, name, group, t, 4)
     rows = {r.id: (r.lat, r.name) for r in session.execute(f"SELECT id, lat, name FROM {ks}.sites")}
@@ -266,11 +265,7 @@ def test_primitive_converters_map_key_and_value_to_columns(worker, session, ks, 
     keys = [-7, 0, 1234]
     send(t, [(key_enc(k), value_enc(v)) for k, v in zip(keys, values)])
     package = "org.apache.kafka.connect.converters."
-    config = {"connector.class": "com.datastax.oss.kafka.sink.CassandraSinkConnector",
-              "topics": t, "contactPoints": CONTACT, "port": CQL_PORT,
-              "loadBalancing.localDc": "datacenter1",
-              "key.converter": package + key_conv, "value.converter": package + value_conv,
-              f"topic.{t}.{ks}.prim.mapping": "k=key, v=value"}
+    config = sink(t, ks, "prim", "k=key, v=value", package + key_conv, package + value_conv)
     name, group = create(worker, config)
     drain(worker, name, group, t, len(keys))
     rows = {r.k: r.v for r in session.execute(f"SELECT k, v FROM {ks}.prim")}
@@ -312,16 +307,11 @@ def test_bad_payloads_reach_the_dlq_with_the_converter_stage(worker, session, ks
     }
     send(t, [(key, good)] + [(struct.pack(">q", 100 + i), v) for i, v in enumerate(bad_values.values())]
          + [(b"\x01\x02\x03", good), (struct.pack(">q", 2), good)])
-    config = {"connector.class": "com.datastax.oss.kafka.sink.CassandraSinkConnector",
-              "topics": t, "contactPoints": CONTACT, "port": CQL_PORT,
-              "loadBalancing.localDc": "datacenter1",
-              "key.converter": "org.apache.kafka.connect.converters.LongConverter",
-              "value.converter": "io.confluent.connect.protobuf.ProtobufConverter",
-              "value.converter.schema.registry.url": REGISTRY,
-              "errors.tolerance": "all", "errors.deadletterqueue.topic.name": dlq,
-              "errors.deadletterqueue.topic.replication.factor": "1",
-              "errors.deadletterqueue.context.headers.enable": "true",
-              f"topic.{t}.{ks}.kv.mapping": "id=key, reading=value.reading"}
+    config = sink(t, ks, "kv", "id=key, reading=value.reading",
+                  "org.apache.kafka.connect.converters.LongConverter",
+                  **{"errors.tolerance": "all", "errors.deadletterqueue.topic.name": dlq,
+                     "errors.deadletterqueue.topic.replication.factor": "1",
+                     "errors.deadletterqueue.context.headers.enable": "true"})
     name, group = create(worker, config)
     drain(worker, name, group, t, 7)
     rows = {r.id: r.reading for r in session.execute(f"SELECT id, reading FROM {ks}.kv")}

@@ -16,7 +16,7 @@ pub mod value;
 
 pub use super::registry::SchemaRef;
 
-use super::registry::{self, Registry, RegistryError};
+use super::registry::{self, Registry, RegistryError, SchemaCache};
 use super::{ConvertError, Converter, ConverterConfigError, Part};
 use crate::config::ConfigMap;
 use crate::record::Value;
@@ -28,7 +28,7 @@ use bytes::Bytes;
 use schema_registry_converter::async_impl::avro::AvroDecoder;
 use schema_registry_converter::error::SRCError;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock, RwLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 pub const CLASS_NAMES: &[&str] = &["io.confluent.connect.avro.AvroConverter", "AvroConverter"];
 
@@ -93,12 +93,9 @@ struct Source {
 
 impl Source {
     fn classify(&self, schema: &SchemaRef, e: &SRCError) -> RegistryError {
-        let error = self.registry.classify(schema, e);
-        if error.is_retriable() {
-            // The client caches non-retriable errors; an outage must not stick.
-            self.decoder.remove_errors_from_cache();
-        }
-        error
+        // The client caches non-retriable errors; an outage must not stick.
+        self.registry
+            .classify_or_forget(schema, e, || self.decoder.remove_errors_from_cache())
     }
 }
 
@@ -107,7 +104,7 @@ impl Source {
 pub struct AvroConverter {
     part: Part,
     source: Option<Source>,
-    readers: RwLock<HashMap<SchemaRef, Arc<Reader>>>,
+    readers: SchemaCache<Reader>,
 }
 
 impl AvroConverter {
@@ -119,7 +116,7 @@ impl AvroConverter {
                 decoder: AvroDecoder::new(registry.client.clone()),
                 registry,
             }),
-            readers: RwLock::new(HashMap::new()),
+            readers: SchemaCache::default(),
         })
     }
 
@@ -131,27 +128,14 @@ impl AvroConverter {
         let converter = AvroConverter {
             part,
             source: None,
-            readers: RwLock::new(HashMap::new()),
+            readers: SchemaCache::default(),
         };
         for (schema_ref, schema) in schemas {
-            converter.remember(schema_ref, Arc::new(Reader::new(&schema)?));
+            converter
+                .readers
+                .remember(schema_ref, Arc::new(Reader::new(&schema)?));
         }
         Ok(converter)
-    }
-
-    fn remember(&self, schema_ref: SchemaRef, reader: Arc<Reader>) {
-        self.readers
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(schema_ref, reader);
-    }
-
-    fn cached(&self, schema_ref: &SchemaRef) -> Option<Arc<Reader>> {
-        self.readers
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(schema_ref)
-            .cloned()
     }
 
     /// Decodes one payload: `Ok(None)` for a null payload.
@@ -165,7 +149,7 @@ impl AvroConverter {
         };
         let header = registry::schema_header(self.part, headers);
         let (schema_ref, body) = registry::locate(self.part, header, data)?;
-        let reader = match self.cached(&schema_ref) {
+        let reader = match self.readers.get(&schema_ref) {
             Some(r) => r,
             None => self.fetch(&schema_ref, header, body).await?,
         };
@@ -220,7 +204,7 @@ impl AvroConverter {
             detail,
         })?;
         let reader = Arc::new(reader);
-        self.remember(schema_ref.clone(), reader.clone());
+        self.readers.remember(schema_ref.clone(), reader.clone());
         Ok(reader)
     }
 }

@@ -62,12 +62,9 @@ impl JsonSchemaConverter {
     }
 
     fn classify(&self, schema: &SchemaRef, e: &SRCError) -> RegistryError {
-        let error = self.registry.classify(schema, e);
-        if error.is_retriable() {
-            // The client caches non-retriable errors; an outage must not stick.
-            self.decoder.remove_errors_from_cache();
-        }
-        error
+        // The client caches non-retriable errors; an outage must not stick.
+        self.registry
+            .classify_or_forget(schema, e, || self.decoder.remove_errors_from_cache())
     }
 
     /// Decodes one payload: `Ok(None)` for a null payload.

@@ -16,7 +16,7 @@ pub mod value;
 pub use schema::CompiledSchema;
 pub use value::Mapping;
 
-use super::registry::{self, Registry, RegistryError, SchemaRef};
+use super::registry::{self, Registry, RegistryError, SchemaCache, SchemaRef};
 use super::{ConvertError, Converter, ConverterConfigError, Part};
 use crate::config::{parse_bool, ConfigMap};
 use crate::record::Value;
@@ -29,7 +29,7 @@ use schema_registry_converter::async_impl::schema_registry::{
 use schema_registry_converter::error::SRCError;
 use schema_registry_converter::schema_registry_common::{RegisteredSchema, SchemaType};
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 pub const CLASS_NAMES: &[&str] = &[
     "io.confluent.connect.protobuf.ProtobufConverter",
@@ -43,7 +43,7 @@ pub struct ProtobufConverter {
     part: Part,
     mapping: Mapping,
     registry: Option<Registry>,
-    schemas: RwLock<HashMap<SchemaRef, Arc<CompiledSchema>>>,
+    schemas: SchemaCache<CompiledSchema>,
 }
 
 impl ProtobufConverter {
@@ -53,7 +53,7 @@ impl ProtobufConverter {
             part,
             mapping: mapping_from_config(part, config)?,
             registry: Some(registry),
-            schemas: RwLock::new(HashMap::new()),
+            schemas: SchemaCache::default(),
         })
     }
 
@@ -67,28 +67,13 @@ impl ProtobufConverter {
             part,
             mapping,
             registry: None,
-            schemas: RwLock::new(HashMap::new()),
+            schemas: SchemaCache::default(),
         };
         for (schema_ref, text) in schemas {
             let compiled = CompiledSchema::compile(&text, HashMap::new())?;
-            converter.remember(schema_ref, Arc::new(compiled));
+            converter.schemas.remember(schema_ref, Arc::new(compiled));
         }
         Ok(converter)
-    }
-
-    fn remember(&self, schema_ref: SchemaRef, schema: Arc<CompiledSchema>) {
-        self.schemas
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(schema_ref, schema);
-    }
-
-    fn cached(&self, schema_ref: &SchemaRef) -> Option<Arc<CompiledSchema>> {
-        self.schemas
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(schema_ref)
-            .cloned()
     }
 
     /// Decodes one payload: `Ok(None)` for a null payload.
@@ -115,7 +100,7 @@ impl ProtobufConverter {
                 (schema_ref, indexes, body)
             }
         };
-        let schema = match self.cached(&schema_ref) {
+        let schema = match self.schemas.get(&schema_ref) {
             Some(s) => s,
             None => self.fetch(&schema_ref).await?,
         };
@@ -177,7 +162,7 @@ impl ProtobufConverter {
             }
         })?;
         let compiled = Arc::new(compiled);
-        self.remember(schema_ref.clone(), compiled.clone());
+        self.schemas.remember(schema_ref.clone(), compiled.clone());
         Ok(compiled)
     }
 }

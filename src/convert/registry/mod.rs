@@ -18,6 +18,8 @@ use bytes::Bytes;
 use schema_registry_converter::async_impl::schema_registry::SrSettings;
 use schema_registry_converter::error::SRCError;
 use schema_registry_converter::schema_registry_common::RawError;
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
 
 /// Why one record could not be read. Only [`RegistryError::Unavailable`] is retriable.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -116,8 +118,22 @@ impl Registry {
         })
     }
 
-    /// Sorts a registry client error into unknown schema / outage / unusable schema. The
-    /// caller drops cached errors when the answer is an outage, so that it does not stick.
+    /// [`Registry::classify`], calling `on_outage` when the error is an outage (to drop the
+    /// errors a client cached, so that an outage does not stick).
+    pub fn classify_or_forget(
+        &self,
+        schema: &SchemaRef,
+        e: &SRCError,
+        on_outage: impl FnOnce(),
+    ) -> RegistryError {
+        let error = self.classify(schema, e);
+        if error.is_retriable() {
+            on_outage();
+        }
+        error
+    }
+
+    /// Sorts a registry client error into unknown schema / outage / unusable schema.
     pub fn classify(&self, schema: &SchemaRef, e: &SRCError) -> RegistryError {
         let code = std::error::Error::source(e)
             .and_then(|s| s.downcast_ref::<RawError>())
@@ -148,6 +164,33 @@ impl Registry {
                 detail,
             }
         }
+    }
+}
+
+/// What a converter made of each schema it fetched (readers, compiled schemas), by schema
+/// reference: schemas never change under an id, so entries stay for the process lifetime.
+pub struct SchemaCache<T>(RwLock<HashMap<SchemaRef, Arc<T>>>);
+
+impl<T> Default for SchemaCache<T> {
+    fn default() -> Self {
+        SchemaCache(RwLock::new(HashMap::new()))
+    }
+}
+
+impl<T> SchemaCache<T> {
+    pub fn remember(&self, schema_ref: SchemaRef, value: Arc<T>) {
+        self.0
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(schema_ref, value);
+    }
+
+    pub fn get(&self, schema_ref: &SchemaRef) -> Option<Arc<T>> {
+        self.0
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(schema_ref)
+            .cloned()
     }
 }
 
