@@ -36,4 +36,16 @@ PYTHON="$VENV/bin/python" "$INTEGRATION_DIR/compose/get-compose.sh" >/dev/null 2
 # The servers' jars, from Maven Central into $STACK_JARS (once per pom.xml version).
 "$INTEGRATION_DIR/stack.sh" fetch
 
+# Kafka Connect's transforms and JSON converter and Debezium's ExtractNewRecordState, the
+# reference tests/transforms_oracle.rs diffs cassink against (once per pom.xml version).
+oracle_lib="$CASSINK_CACHE/transforms-oracle/lib"
+oracle_want=$(sha256sum "$INTEGRATION_DIR/transforms-oracle/pom.xml" | cut -d' ' -f1)
+if [ "$(cat "$oracle_lib/.pom.sha" 2>/dev/null)" != "$oracle_want" ]; then
+  log "resolving Kafka Connect's transforms into $oracle_lib"
+  rm -rf "$oracle_lib"
+  mvn -q -B -f "$INTEGRATION_DIR/transforms-oracle/pom.xml" dependency:copy-dependencies \
+    -DoutputDirectory="$oracle_lib" >&2
+  echo "$oracle_want" > "$oracle_lib/.pom.sha"
+fi
+
 log "install: ok (stack jars: $STACK_JARS, venv: $VENV)"

@@ -1,6 +1,6 @@
 //! cassink: a Kafka Connect-compatible sink worker that moves records from Kafka into Cassandra.
 //!
-//! Data flows one way: `kafka/` hands bytes to `convert/`, records pass into `sink/`,
+//! Data flows one way: `kafka/` hands bytes to `convert/`, records pass `transform/` into `sink/`,
 //! the sink acknowledges, and `worker/` commits offsets. `rest/` talks to `worker/` only.
 
 pub mod config;
@@ -15,4 +15,5 @@ pub mod rest;
 pub mod sink;
 pub mod store;
 pub mod tls;
+pub mod transform;
 pub mod worker;

@@ -49,6 +49,7 @@ pub struct Metrics {
     records_polled: Family<TaskLabels, Counter>,
     records_written: Family<TaskLabels, Counter>,
     records_failed: Family<TaskLabels, Counter>,
+    records_filtered: Family<TaskLabels, Counter>,
     batches: Family<TaskLabels, Counter>,
     write_latency: HistogramFamily,
     committed_offset: Family<PartitionLabels, Gauge>,
@@ -85,6 +86,7 @@ impl Metrics {
         let records_polled = Family::<TaskLabels, Counter>::default();
         let records_written = Family::<TaskLabels, Counter>::default();
         let records_failed = Family::<TaskLabels, Counter>::default();
+        let records_filtered = Family::<TaskLabels, Counter>::default();
         let batches = Family::<TaskLabels, Counter>::default();
         let write_latency: HistogramFamily = Family::new_with_constructor(latency_histogram);
         let committed_offset = Family::<PartitionLabels, Gauge>::default();
@@ -103,6 +105,11 @@ impl Metrics {
             "records_failed",
             "Records that failed permanently (tolerated, sent to the DLQ, or failing the task)",
             records_failed.clone(),
+        );
+        registry.register(
+            "records_filtered",
+            "Records a transform dropped (acknowledged, not written)",
+            records_filtered.clone(),
         );
         registry.register("batches", "Batches handed to the sink", batches.clone());
         registry.register(
@@ -125,6 +132,7 @@ impl Metrics {
             records_polled,
             records_written,
             records_failed,
+            records_filtered,
             batches,
             write_latency,
             committed_offset,
@@ -150,6 +158,7 @@ impl Metrics {
             self.records_polled.remove(labels);
             self.records_written.remove(labels);
             self.records_failed.remove(labels);
+            self.records_filtered.remove(labels);
             self.batches.remove(labels);
             self.write_latency.remove(labels);
         }
@@ -185,6 +194,7 @@ pub struct TaskMetrics {
     pub records_polled: Counter,
     pub records_written: Counter,
     pub records_failed: Counter,
+    pub records_filtered: Counter,
     pub batches: Counter,
     /// Seconds per batch write.
     pub write_latency: Histogram,
@@ -204,6 +214,7 @@ impl TaskMetrics {
             records_polled: m.records_polled.get_or_create(&labels).clone(),
             records_written: m.records_written.get_or_create(&labels).clone(),
             records_failed: m.records_failed.get_or_create(&labels).clone(),
+            records_filtered: m.records_filtered.get_or_create(&labels).clone(),
             batches: m.batches.get_or_create(&labels).clone(),
             write_latency: m.write_latency.get_or_create(&labels).clone(),
         }

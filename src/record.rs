@@ -118,7 +118,11 @@ impl std::fmt::Display for Position {
 /// Kafka key/value (a tombstone has `value: None`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct SinkRecord {
+    /// Where the record was read (offsets are committed by it).
     pub position: Position,
+    /// The record's topic as the transforms left it (`RegexRouter`, `TimestampRouter`): the
+    /// topic its `topic.<topic>.…` mappings are looked up by. The read topic until then.
+    pub topic: String,
     /// Kafka record timestamp in milliseconds since the epoch, when the broker gave one.
     pub timestamp_ms: Option<i64>,
     pub key: Option<Value>,

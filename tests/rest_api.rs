@@ -333,7 +333,7 @@ async fn bad_requests_are_connect_json_errors() {
         "Failed to find any class that implements Connector",
         "tasks.max: Value must be at least 1",
         "Must configure one of topics or topics.regex",
-        "transforms are not supported yet: route",
+        "transforms.route.type: is required",
         "errors.tolerance",
     ] {
         assert!(msg.contains(needle), "missing {needle:?} in {msg}");

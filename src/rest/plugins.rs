@@ -9,11 +9,36 @@ use axum::Json;
 use serde_json::{json, Map, Value};
 use std::sync::Arc;
 
-pub async fn list() -> Response {
-    let list: Vec<Value> = plugins()
+#[derive(serde::Deserialize)]
+pub struct ListQuery {
+    #[serde(rename = "connectorsOnly")]
+    connectors_only: Option<String>,
+}
+
+/// `GET /connector-plugins[?connectorsOnly=false]`: the connectors, and with
+/// `connectorsOnly=false` also the converters, header converters, transformations and
+/// predicates, as Connect lists them.
+pub async fn list(axum::extract::Query(q): axum::extract::Query<ListQuery>) -> Response {
+    let mut list: Vec<Value> = plugins()
         .iter()
         .map(|p| json!({"class": p.class_name(), "type": "sink", "version": p.version()}))
         .collect();
+    let connectors_only = !q
+        .connectors_only
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("false"));
+    if !connectors_only {
+        let version = env!("CARGO_PKG_VERSION");
+        let entry =
+            |class: String, kind: &str| json!({"class": class, "type": kind, "version": version});
+        list.extend(crate::convert::class_names().map(|c| entry(c, "converter")));
+        list.push(entry(
+            crate::convert::SIMPLE_HEADER_CLASS.to_string(),
+            "header_converter",
+        ));
+        let (transforms, predicates) = crate::transform::class_names();
+        list.extend(transforms.into_iter().map(|c| entry(c, "transformation")));
+        list.extend(predicates.into_iter().map(|c| entry(c, "predicate")));
+    }
     Json(list).into_response()
 }
 

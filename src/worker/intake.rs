@@ -8,6 +8,7 @@ use crate::convert::{
     self, ConvertError, Converter, ConverterConfigError, Part, SIMPLE_HEADER_CLASS,
 };
 use crate::record::{Header, Position, SinkRecord, Value};
+use crate::transform::Chain;
 use bytes::Bytes;
 use rdkafka::message::{Headers, Message};
 use std::sync::Arc;
@@ -38,9 +39,17 @@ impl Converters {
     }
 }
 
-/// What converting a message gave.
+/// Everything between a Kafka message and the sink: the converters, then the transforms.
+pub struct Stages {
+    pub converters: Converters,
+    pub transforms: Chain,
+}
+
+/// What converting and transforming a message gave.
 pub enum Intake {
     Record(SinkRecord),
+    /// A transform dropped it (`Filter`, a Debezium tombstone): acknowledged, not written.
+    Filtered,
     /// A permanent conversion failure.
     Failed(Failure),
     /// A transient one (e.g. the schema registry is unreachable): try again later.
@@ -72,8 +81,31 @@ pub fn position(msg: &impl Message) -> Position {
 }
 
 /// Converts a message as librdkafka hands it over (borrowed: its bytes are copied once, into
-/// the record's raw key and value).
-pub async fn convert(msg: &(impl Message + Sync), converters: &Converters) -> Intake {
+/// the record's raw key and value), then runs the transforms on it.
+pub async fn convert(msg: &(impl Message + Sync), stages: &Stages) -> Intake {
+    let record = match convert_only(msg, &stages.converters).await {
+        Intake::Record(r) => r,
+        other => return other,
+    };
+    if stages.transforms.is_empty() {
+        return Intake::Record(record);
+    }
+    let raw = raw_of(&record);
+    let position = record.position.clone();
+    match stages.transforms.apply(record) {
+        Ok(Some(r)) => Intake::Record(r),
+        Ok(None) => Intake::Filtered,
+        Err(e) => Intake::Failed(Failure {
+            position,
+            stage: Stage::Transformation,
+            kind: "org.apache.kafka.connect.errors.DataException".into(),
+            message: e.to_string(),
+            raw,
+        }),
+    }
+}
+
+async fn convert_only(msg: &(impl Message + Sync), converters: &Converters) -> Intake {
     let raw = raw(msg);
     let position = position(msg);
     let key = match converters
@@ -120,6 +152,7 @@ pub async fn convert(msg: &(impl Message + Sync), converters: &Converters) -> In
         });
     }
     Intake::Record(SinkRecord {
+        topic: position.topic.clone(),
         position,
         timestamp_ms: raw.timestamp_ms,
         key,

@@ -5,7 +5,7 @@
 
 use super::acks::{Ledger, Outcome};
 use super::dlq::DeadLetterQueue;
-use super::intake::{self, Converters, Intake};
+use super::intake::{self, Converters, Intake, Stages};
 use super::security::secrets;
 use super::task::{Control, State, TaskSpec, TaskStatus};
 use super::tolerance::{Failure, Tolerance};
@@ -13,6 +13,7 @@ use crate::connector::{RecordFailure, SinkError, SinkTask, Stage, TaskContext};
 use crate::kafka::consumer::{self as kc, TaskConsumer};
 use crate::metrics::TaskMetrics;
 use crate::record::SinkRecord;
+use crate::transform::Chain;
 use futures::StreamExt;
 use rdkafka::consumer::Consumer;
 use rdkafka::message::BorrowedMessage;
@@ -159,6 +160,18 @@ impl Runner {
                 )))
             }
         };
+        let transforms = match Chain::from_config(&config) {
+            Ok(c) => c,
+            Err(e) => {
+                return Err(Exit::Failed(format!(
+                    "org.apache.kafka.common.config.ConfigException: {e}"
+                )))
+            }
+        };
+        let converters = Stages {
+            converters,
+            transforms,
+        };
         self.set(State::Running, None);
 
         let mut retry = Retry::new();
@@ -249,11 +262,7 @@ impl Runner {
         }
     }
 
-    async fn consume(
-        &mut self,
-        sink: &mut dyn SinkTask,
-        converters: &Converters,
-    ) -> Result<(), Exit> {
+    async fn consume(&mut self, sink: &mut dyn SinkTask, converters: &Stages) -> Result<(), Exit> {
         let (consumer, mut topics) = self.subscribe().await?;
         self.set(State::Running, None);
         // topics.regex: topics created later join the subscription (Connect's consumer
@@ -392,7 +401,7 @@ impl Runner {
     async fn process(
         &mut self,
         sink: &mut dyn SinkTask,
-        converters: &Converters,
+        converters: &Stages,
         chunk: Vec<Result<BorrowedMessage<'_>, rdkafka::error::KafkaError>>,
     ) -> Result<(), Exit> {
         self.metrics.records_polled.inc_by(chunk.len() as u64);
@@ -422,14 +431,22 @@ impl Runner {
                         let retry = retry.get_or_insert_with(Retry::bounded_by_retry_timeout);
                         self.wait_retry(retry, problem).await?;
                     }
-                    Intake::Record(r) => break Ok(r),
+                    Intake::Record(r) => break Ok(Some(r)),
+                    Intake::Filtered => break Ok(None),
                     Intake::Failed(f) => break Err(f),
                 }
             };
             match intake {
-                Ok(r) => {
+                Ok(Some(r)) => {
                     ledger.read(&r.position);
                     records.push(r);
+                }
+                Ok(None) => {
+                    // Dropped by a transform: acknowledged, not written.
+                    let position = intake::position(&msg);
+                    ledger.read(&position);
+                    ledger.mark(&position, Outcome::Skipped);
+                    self.metrics.records_filtered.inc();
                 }
                 Err(f) => {
                     ledger.read(&f.position);

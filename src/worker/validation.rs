@@ -52,11 +52,11 @@ static FRAMEWORK: LazyLock<ConfigDef> = LazyLock::new(|| {
             .importance(Importance::Low),
         ConfigKey::new("header.converter", Class, "Converter class for record headers; overrides the worker default.")
             .importance(Importance::Low),
-        ConfigKey::new("transforms", List, "Aliases for the transformations to apply to records (not supported yet).")
+        ConfigKey::new("transforms", List, "Aliases for the transformations to apply to records, in order.")
             .default("")
             .importance(Importance::Low)
             .group(TRANSFORMS),
-        ConfigKey::new("predicates", List, "Aliases for the predicates used by transformations (not supported yet).")
+        ConfigKey::new("predicates", List, "Aliases for the predicates used by transformations.")
             .default("")
             .importance(Importance::Low)
             .group(PREDICATES),
@@ -346,16 +346,18 @@ fn apply_framework_rules(config: &ConfigMap, values: &mut [ConfigValue]) {
         }
     }
     check_topics(config, values);
-    for (key, what) in [("transforms", "transforms"), ("predicates", "predicates")] {
-        if let Some(raw) = config.get(key) {
-            for alias in parse_list(raw) {
-                add_error(
-                    values,
-                    key,
-                    format!("{what} are not supported yet: {alias}"),
-                );
-            }
-        }
+    // The transforms and predicates as the task will build them.
+    if let Err(e) = crate::transform::Chain::from_config(config) {
+        let owner = if e.key.starts_with("predicates") {
+            "predicates"
+        } else {
+            "transforms"
+        };
+        add_error(
+            values,
+            owner,
+            format!("Invalid value for configuration {}: {}", e.key, e.message),
+        );
     }
     if let Some(raw) = config.get("errors.retry.timeout") {
         if matches!(raw.trim().parse::<i64>(), Ok(n) if n < -1) {
@@ -510,8 +512,7 @@ mod tests {
         assert!(has("mutually exclusive"), "{errors:?}");
         assert!(has("errors.tolerance"), "{errors:?}");
         assert!(has("errors.log.enable"), "{errors:?}");
-        assert!(has("transforms are not supported yet: route"), "{errors:?}");
-        assert!(has("transforms are not supported yet: mask"), "{errors:?}");
+        assert!(has("transforms.route.type: is required"), "{errors:?}");
         assert_eq!(infos.error_count, errors.len());
     }
 

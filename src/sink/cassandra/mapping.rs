@@ -394,6 +394,7 @@ mod tests {
             ("x", Value::Int64(1)),
         ]);
         let record = SinkRecord {
+            topic: "t".into(),
             position: Position {
                 topic: "t".into(),
                 partition: 0,

@@ -1,0 +1,286 @@
+//! `TimestampConverter$Key`/`$Value` (`field`, empty for the whole key/value; `target.type`
+//! string|unix|Date|Time|Timestamp; `format`, a Java `SimpleDateFormat` pattern, for strings;
+//! `unix.precision` milliseconds|seconds|microseconds|nanoseconds), and the subset of
+//! `SimpleDateFormat` patterns cassink reads and writes (in UTC, as Connect does).
+
+use super::fields::Object;
+use super::{Settings, Side, Transform, TransformConfigError};
+use crate::record::{SinkRecord, Value};
+
+pub const CLASSES: &[(&str, bool)] = &[("TimestampConverter", true)];
+
+const DAY_US: i64 = 86_400_000_000;
+
+type Built = Option<Result<Box<dyn Transform>, TransformConfigError>>;
+
+pub fn build(name: &str, side: Option<Side>, s: &Settings) -> Built {
+    match (name, side) {
+        ("TimestampConverter", Some(side)) => Some(timestamp_converter(side, s)),
+        _ => None,
+    }
+}
+
+/// A Java `SimpleDateFormat` pattern as a chrono format string.
+#[derive(Debug, Clone)]
+pub struct JavaFormat {
+    chrono: String,
+    has_time: bool,
+    has_zone: bool,
+}
+
+impl JavaFormat {
+    pub fn parse(pattern: &str) -> Result<JavaFormat, String> {
+        let mut out = String::new();
+        let (mut has_time, mut has_zone) = (false, false);
+        let chars: Vec<char> = pattern.chars().collect();
+        let mut i = 0;
+        while i < chars.len() {
+            let c = chars[i];
+            if c == '\'' {
+                // Quoted literal; '' is a quote.
+                let mut j = i + 1;
+                if chars.get(j) == Some(&'\'') {
+                    out.push('\'');
+                    i += 2;
+                    continue;
+                }
+                while j < chars.len() && chars[j] != '\'' {
+                    push_literal(&mut out, chars[j]);
+                    j += 1;
+                }
+                i = j + 1;
+                continue;
+            }
+            if !c.is_ascii_alphabetic() {
+                push_literal(&mut out, c);
+                i += 1;
+                continue;
+            }
+            let mut run = 1;
+            while chars.get(i + run) == Some(&c) {
+                run += 1;
+            }
+            let piece = match (c, run) {
+                ('y', 2) => "%y",
+                ('y', _) => "%Y",
+                ('M', 1) => "%-m",
+                ('M', 2) => "%m",
+                ('M', 3) => "%b",
+                ('M', _) => "%B",
+                ('d', 1) => "%-d",
+                ('d', _) => "%d",
+                ('D', _) => "%j",
+                ('E', 1..=3) => "%a",
+                ('E', _) => "%A",
+                ('a', _) => "%p",
+                ('H', 1) => "%-H",
+                ('H', _) => "%H",
+                ('h', 1) => "%-I",
+                ('h', _) => "%I",
+                ('m', 1) => "%-M",
+                ('m', _) => "%M",
+                ('s', 1) => "%-S",
+                ('s', _) => "%S",
+                ('S', 3) => "%3f",
+                ('S', 6) => "%6f",
+                ('S', 9) => "%9f",
+                ('z', _) => "%Z",
+                ('Z', _) => "%z",
+                ('X', 1..=2) => "%z",
+                ('X', _) => "%:z",
+                _ => {
+                    return Err(format!(
+                        "pattern letter {} ({} times) in {pattern:?} is not supported",
+                        c, run
+                    ))
+                }
+            };
+            has_time |= "HhmsSa".contains(c);
+            has_zone |= "zZX".contains(c);
+            out.push_str(piece);
+            i += run;
+        }
+        Ok(JavaFormat {
+            chrono: out,
+            has_time,
+            has_zone,
+        })
+    }
+
+    pub fn format_micros(&self, us: i64) -> Result<String, String> {
+        let t = chrono::DateTime::from_timestamp_micros(us)
+            .ok_or_else(|| format!("timestamp {us} µs is out of range"))?;
+        Ok(t.format(&self.chrono).to_string())
+    }
+
+    pub fn format_millis(&self, ms: i64) -> Result<String, String> {
+        self.format_micros(ms.saturating_mul(1000))
+    }
+
+    /// Parses `text` (UTC unless the pattern has a zone) into epoch microseconds.
+    pub fn parse_micros(&self, text: &str) -> Result<i64, String> {
+        let bad = |e: chrono::ParseError| format!("{text:?} does not match the format: {e}");
+        if self.has_zone {
+            let t = chrono::DateTime::parse_from_str(text, &self.chrono).map_err(bad)?;
+            return Ok(t.timestamp_micros());
+        }
+        if self.has_time {
+            let t = chrono::NaiveDateTime::parse_from_str(text, &self.chrono).map_err(bad)?;
+            return Ok(t.and_utc().timestamp_micros());
+        }
+        let d = chrono::NaiveDate::parse_from_str(text, &self.chrono).map_err(bad)?;
+        Ok(d.and_time(chrono::NaiveTime::MIN)
+            .and_utc()
+            .timestamp_micros())
+    }
+}
+
+fn push_literal(out: &mut String, c: char) {
+    if c == '%' {
+        out.push_str("%%");
+    } else {
+        out.push(c);
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Target {
+    String,
+    Unix,
+    Date,
+    Time,
+    Timestamp,
+}
+
+struct TimestampConverter {
+    field: Option<String>,
+    target: Target,
+    format: Option<JavaFormat>,
+    /// Microseconds per unix unit.
+    unit_us: f64,
+}
+
+fn timestamp_converter(
+    side: Side,
+    s: &Settings,
+) -> Result<Box<dyn Transform>, TransformConfigError> {
+    s.v1_field_syntax()?;
+    let target = match s.required("target.type")? {
+        "string" => Target::String,
+        "unix" => Target::Unix,
+        "Date" => Target::Date,
+        "Time" => Target::Time,
+        "Timestamp" => Target::Timestamp,
+        other => {
+            return Err(s.error(
+                "target.type",
+                &format!("invalid value {other:?}: expected string, unix, Date, Time or Timestamp"),
+            ))
+        }
+    };
+    let format = match s.get("format") {
+        Some(p) => Some(JavaFormat::parse(p).map_err(|e| s.error("format", &e))?),
+        None if target == Target::String => {
+            return Err(s.error(
+                "format",
+                "TimestampConverter requires format option to be specified when using string timestamps",
+            ))
+        }
+        None => None,
+    };
+    let unit_us = match s.get("unix.precision").unwrap_or("milliseconds") {
+        "seconds" => 1e6,
+        "milliseconds" => 1e3,
+        "microseconds" => 1.0,
+        "nanoseconds" => 1e-3,
+        other => {
+            return Err(s.error(
+                "unix.precision",
+                &format!("invalid value {other:?}: expected seconds, milliseconds, microseconds or nanoseconds"),
+            ))
+        }
+    };
+    Ok(Box::new(Sided {
+        side,
+        inner: TimestampConverter {
+            field: s.get("field").map(String::from),
+            target,
+            format,
+            unit_us,
+        },
+    }))
+}
+
+struct Sided {
+    side: Side,
+    inner: TimestampConverter,
+}
+
+impl Transform for Sided {
+    fn apply(&self, mut record: SinkRecord) -> Result<Option<SinkRecord>, String> {
+        let slot = match self.side {
+            Side::Key => &mut record.key,
+            Side::Value => &mut record.value,
+        };
+        let Some(value) = slot.take().filter(|v| !v.is_null()) else {
+            return Ok(Some(record));
+        };
+        let converted = match &self.inner.field {
+            None => self.inner.convert(value)?,
+            Some(field) => {
+                let mut object = Object::open(value, "converting timestamp types")?;
+                let is_map = object.is_map();
+                match object.fields.iter_mut().find(|(k, _)| k == field) {
+                    Some((_, v)) if !v.is_null() => {
+                        let taken = std::mem::replace(v, Value::Null);
+                        *v = self.inner.convert(taken)?;
+                    }
+                    Some(_) => {}
+                    // Schemaless, Connect puts the missing field in as null.
+                    None if is_map => object.put(field.clone(), Value::Null),
+                    None => return Err(format!("Unknown field: {field}")),
+                }
+                object.close()
+            }
+        };
+        *slot = Some(converted);
+        Ok(Some(record))
+    }
+}
+
+impl TimestampConverter {
+    fn convert(&self, value: Value) -> Result<Value, String> {
+        let us = match &value {
+            Value::Timestamp(us) | Value::Time(us) => *us,
+            Value::Date(days) => i64::from(*days) * DAY_US,
+            Value::Int64(n) => (*n as f64 * self.unit_us) as i64,
+            Value::Int32(n) => (f64::from(*n) * self.unit_us) as i64,
+            Value::String(text) => match &self.format {
+                Some(f) => f.parse_micros(text)?,
+                None => {
+                    return Err("TimestampConverter requires format option to be specified \
+                                when using string timestamps"
+                        .into())
+                }
+            },
+            other => {
+                return Err(format!(
+                    "cannot convert a {} to a timestamp",
+                    other.type_name()
+                ))
+            }
+        };
+        Ok(match self.target {
+            Target::Timestamp => Value::Timestamp(us),
+            Target::Date => {
+                Value::Date(i32::try_from(us.div_euclid(DAY_US)).map_err(|_| "date out of range")?)
+            }
+            Target::Time => Value::Time(us.rem_euclid(DAY_US)),
+            Target::Unix => Value::Int64((us as f64 / self.unit_us).floor() as i64),
+            Target::String => match &self.format {
+                Some(f) => Value::String(f.format_micros(us)?),
+                None => return Err("no format for the string target".into()),
+            },
+        })
+    }
+}
