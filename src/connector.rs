@@ -152,3 +152,25 @@ pub fn find_plugin(name: &str) -> Option<Arc<dyn SinkConnector>> {
         p.class_name() == name || p.aliases().iter().any(|a| a.eq_ignore_ascii_case(name))
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::find_plugin;
+
+    #[test]
+    fn older_datastax_class_names_find_the_cassandra_sink() {
+        for name in [
+            "com.datastax.oss.kafka.sink.CassandraSinkConnector",
+            "com.datastax.kafkaconnector.DseSinkConnector",
+            "DseSinkConnector",
+            "CassandraSinkConnector",
+        ] {
+            let plugin = find_plugin(name).unwrap_or_else(|| panic!("{name} is not found"));
+            assert_eq!(
+                plugin.class_name(),
+                "com.datastax.oss.kafka.sink.CassandraSinkConnector"
+            );
+        }
+        assert!(find_plugin("com.example.Other").is_none());
+    }
+}

@@ -33,7 +33,14 @@ impl SinkConnector for CassandraSinkConnector {
         "com.datastax.oss.kafka.sink.CassandraSinkConnector"
     }
     fn aliases(&self) -> &'static [&'static str] {
-        &["CassandraSinkConnector", "cassandra"]
+        // The DataStax connector's older class name (its 1.x "DSE" connector), as configs
+        // upgraded from it still name it.
+        &[
+            "CassandraSinkConnector",
+            "cassandra",
+            "com.datastax.kafkaconnector.DseSinkConnector",
+            "DseSinkConnector",
+        ]
     }
     fn version(&self) -> &'static str {
         env!("CARGO_PKG_VERSION")
