@@ -36,16 +36,24 @@ PYTHON="$VENV/bin/python" "$INTEGRATION_DIR/compose/get-compose.sh" >/dev/null 2
 # The servers' jars, from Maven Central into $STACK_JARS (once per pom.xml version).
 "$INTEGRATION_DIR/stack.sh" fetch
 
+# Jars resolved by Maven from a pom that only lists dependencies, into $CASSINK_CACHE/<name>/lib
+# (again only when the pom changes).
+resolve_jars() {
+  local name=$1 lib="$CASSINK_CACHE/$1/lib" want
+  want=$(sha256sum "$INTEGRATION_DIR/$name/pom.xml" | cut -d' ' -f1)
+  if [ "$(cat "$lib/.pom.sha" 2>/dev/null)" != "$want" ]; then
+    log "resolving the jars of integration/$name into $lib"
+    rm -rf "$lib"
+    mvn -q -B -f "$INTEGRATION_DIR/$name/pom.xml" dependency:copy-dependencies \
+      -DoutputDirectory="$lib" >&2
+    echo "$want" > "$lib/.pom.sha"
+  fi
+}
 # Kafka Connect's transforms and JSON converter and Debezium's ExtractNewRecordState, the
-# reference tests/transforms_oracle.rs diffs cassink against (once per pom.xml version).
-oracle_lib="$CASSINK_CACHE/transforms-oracle/lib"
-oracle_want=$(sha256sum "$INTEGRATION_DIR/transforms-oracle/pom.xml" | cut -d' ' -f1)
-if [ "$(cat "$oracle_lib/.pom.sha" 2>/dev/null)" != "$oracle_want" ]; then
-  log "resolving Kafka Connect's transforms into $oracle_lib"
-  rm -rf "$oracle_lib"
-  mvn -q -B -f "$INTEGRATION_DIR/transforms-oracle/pom.xml" dependency:copy-dependencies \
-    -DoutputDirectory="$oracle_lib" >&2
-  echo "$oracle_want" > "$oracle_lib/.pom.sha"
-fi
+# reference tests/transforms_oracle.rs diffs cassink against.
+resolve_jars transforms-oracle
+# A real Kafka Connect worker, the reference integration/conformance/test_rest_vs_connect.py
+# diffs cassink's REST API against.
+resolve_jars connect-reference
 
 log "install: ok (stack jars: $STACK_JARS, venv: $VENV)"

@@ -174,3 +174,9 @@ def test_plugin_listing_names_transforms_and_predicates_only_when_asked(worker):
     assert by_class["org.apache.kafka.connect.transforms.predicates.HasHeaderKey"] == "predicate"
     assert by_class["io.confluent.connect.protobuf.ProtobufConverter"] == "converter"
     assert by_class["org.apache.kafka.connect.storage.SimpleHeaderConverter"] == "header_converter"
+    status, keys = call("GET", f"{worker}/connector-plugins/org.apache.kafka.connect.transforms.RegexRouter/config")
+    assert status == 200 and {k["name"] for k in keys} == {"regex", "replacement"}, keys
+    status, keys = call("GET", f"{worker}/connector-plugins/org.apache.kafka.connect.transforms.Cast$Value/config")
+    assert status == 200 and "spec" in {k["name"] for k in keys}, keys
+    status, _ = call("GET", f"{worker}/connector-plugins/com.example.NoSuchTransform/config")
+    assert status == 404

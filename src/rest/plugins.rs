@@ -48,9 +48,13 @@ fn plugin(name: &str) -> ApiResult<Arc<dyn SinkConnector>> {
 
 /// `GET /connector-plugins/{p}/config`: the plugin's key definitions.
 pub async fn config(Path(name): Path<String>) -> ApiResult<Response> {
-    let p = plugin(&name)?;
-    let keys: Vec<ConfigKeyInfo> = p
-        .config_def()
+    // Transforms and predicates have definitions too, as in Connect.
+    let def = match find_plugin(&name) {
+        Some(p) => p.config_def().clone(),
+        None => crate::transform::config_def(&name)
+            .ok_or_else(|| ApiError::not_found(format!("Unknown plugin {name}.")))?,
+    };
+    let keys: Vec<ConfigKeyInfo> = def
         .keys
         .iter()
         .enumerate()

@@ -11,6 +11,7 @@
 //! failure in stage `TRANSFORMATION`. A transform knows no table and no Kafka client.
 
 mod debezium;
+mod definitions;
 mod fields;
 mod headers;
 mod predicates;
@@ -19,6 +20,7 @@ mod time;
 
 use crate::config::{parse_bool, ConfigMap};
 use crate::record::SinkRecord;
+pub use definitions::config_def;
 use std::sync::Arc;
 
 /// A transform's or predicate's configuration could not be used; `key` is the full key.

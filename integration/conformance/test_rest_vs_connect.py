@@ -1,0 +1,230 @@
+"""cassink's REST API diffed against a real Kafka Connect worker.
+
+A Kafka Connect 4.4 standalone worker (`ConnectStandalone`, jars resolved by Maven from
+integration/connect-reference/pom.xml into $CASSINK_CACHE/connect-reference/lib) runs the
+FileStreamSink connector on the real broker; a `cassink worker` runs the Cassandra sink. The
+same sequence of requests goes to both (create, 409, 400, expand, config GET/PUT/PATCH, status,
+tasks, pause/resume/stop, restart, offsets, topics, plugins, validate, loggers, health, unknown
+paths and methods, bad bodies), and for each the status code and the JSON shape (keys and value
+types, not values) must be equal, and state transitions must reach the same states.
+
+Where cassink answers differently on purpose, DELIBERATE names the request and why; the README's
+migration section lists the same.
+"""
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+import uuid
+
+import pytest
+
+from test_rest_fuzz import cassink_binary, free_port
+from test_sink_e2e import BOOTSTRAP, CONTACT, CQL_PORT, topic, wait_until
+
+CACHE = pathlib.Path(os.environ.get("CASSINK_CACHE", pathlib.Path.home() / ".cache" / "cassink"))
+CONNECT_LIB = CACHE / "connect-reference" / "lib"
+
+# request label -> why cassink answers differently on purpose.
+DELIBERATE = {
+}
+
+
+def request(method, url, body=None, raw=None):
+    data = raw if raw is not None else (None if body is None else json.dumps(body).encode())
+    req = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            text = r.read().decode()
+            return r.status, json.loads(text) if text.strip() else None
+    except urllib.error.HTTPError as e:
+        text = e.read().decode()
+        try:
+            return e.code, json.loads(text) if text.strip() else None
+        except ValueError:
+            return e.code, text
+
+
+def up(base):
+    try:
+        urllib.request.urlopen(base + "/", timeout=1)
+        return True
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="module")
+def connect():
+    assert (CONNECT_LIB / "connect-runtime-4.4.0.jar").exists(), \
+        f"no Kafka Connect at {CONNECT_LIB} (run integration/install.sh)"
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    with tempfile.TemporaryDirectory() as tmp:
+        props = pathlib.Path(tmp) / "connect.properties"
+        props.write_text("\n".join([
+            f"bootstrap.servers={BOOTSTRAP}", f"listeners={base}",
+            "key.converter=org.apache.kafka.connect.storage.StringConverter",
+            "value.converter=org.apache.kafka.connect.storage.StringConverter",
+            f"offset.storage.file.filename={tmp}/offsets", "offset.flush.interval.ms=500",
+            "plugin.discovery=only_scan", ""]))
+        log = open(pathlib.Path(tmp) / "connect.log", "w+")
+        proc = subprocess.Popen(["java", "-Xms128m", "-Xmx512m", "-cp", f"{CONNECT_LIB}/*",
+                                 "org.apache.kafka.connect.cli.ConnectStandalone", str(props)],
+                                stdout=log, stderr=subprocess.STDOUT)
+        try:
+            wait_until("Kafka Connect's REST API", lambda: up(base) or proc.poll() is not None, timeout=120)
+            assert proc.poll() is None, "Kafka Connect exited: " + pathlib.Path(log.name).read_text()[-3000:]
+            yield {"base": base, "dir": tmp}
+        finally:
+            proc.terminate()
+            proc.wait(timeout=60)
+
+
+@pytest.fixture(scope="module")
+def cassink():
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    with tempfile.TemporaryDirectory() as tmp:
+        props = pathlib.Path(tmp) / "worker.properties"
+        props.write_text(f"bootstrap.servers={BOOTSTRAP}\nlisteners={base}\nstate.dir={tmp}/state\n"
+                         "offset.flush.interval.ms=500\n")
+        log = open(pathlib.Path(tmp) / "worker.log", "w+")
+        proc = subprocess.Popen([cassink_binary(), "worker", "--config", str(props)],
+                                stdout=log, stderr=subprocess.STDOUT)
+        try:
+            wait_until("cassink's REST API", lambda: up(base), timeout=30)
+            yield {"base": base, "dir": tmp}
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+
+
+def shape(value, path=""):
+    """Keys and value types of a JSON document; connector configs (whose keys are the plugin's
+    own) and free-form maps are reduced to 'an object of strings'."""
+    if isinstance(value, dict):
+        if path.endswith(("config", "configs.value.value")) or path.endswith("loggers"):
+            return {"*": sorted({shape(v, path + ".*") if not isinstance(v, (dict, list)) else "nested"
+                                 for v in value.values()})}
+        return {k: shape(v, f"{path}.{k}") for k, v in sorted(value.items())}
+    if isinstance(value, list):
+        shapes = []
+        for item in value:
+            s = shape(item, path + "[]")
+            if s not in shapes:
+                shapes.append(s)
+        return shapes[:1] if all(s == shapes[0] for s in shapes) else shapes
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, (int, float)):
+        return "number"
+    if value is None:
+        return "null"
+    return "string"
+
+
+class Side:
+    def __init__(self, server, config, name):
+        self.base, self.config, self.name = server["base"], config, name
+
+    def __call__(self, method, path, body=None, raw=None):
+        return request(method, self.base + path.replace("{c}", self.name), body, raw)
+
+
+def connect_config(t, tmp):
+    return {"connector.class": "org.apache.kafka.connect.file.FileStreamSinkConnector",
+            "tasks.max": "1", "topics": t, "file": f"{tmp}/sink.txt"}
+
+
+def cassink_config(t):
+    return {"connector.class": "com.datastax.oss.kafka.sink.CassandraSinkConnector",
+            "tasks.max": "1", "topics": t, "contactPoints": CONTACT, "port": CQL_PORT,
+            "loadBalancing.localDc": "datacenter1",
+            "key.converter": "org.apache.kafka.connect.storage.StringConverter",
+            "value.converter": "org.apache.kafka.connect.storage.StringConverter",
+            f"topic.{t}.ks.tbl.mapping": "id=key, v=value"}
+
+
+def state_of(side):
+    _, st = side("GET", "/connectors/{c}/status")
+    return (st or {}).get("connector", {}).get("state")
+
+
+def test_the_same_requests_get_the_same_answers(connect, cassink):
+    t = topic("restdiff")
+    name = f"diff-{uuid.uuid4().hex[:6]}"
+    sides = {"connect": Side(connect, connect_config(t, connect["dir"]), name),
+             "cassink": Side(cassink, cassink_config(t), name)}
+    differences = []
+
+    def both(label, method, path, body=None, raw=None, compare_shape=True, body_of=None):
+        answers = {}
+        for who, side in sides.items():
+            b = body_of(side) if body_of else body
+            answers[who] = side(method, path, b, raw)
+        (cs, cb), (ks, kb) = answers["connect"], answers["cassink"]
+        same = cs == ks and (not compare_shape or shape(cb) == shape(kb))
+        if not same and label not in DELIBERATE:
+            differences.append(f"{label}: {method} {path}\n  connect: {cs} {json.dumps(cb)[:600]}\n"
+                               f"  cassink: {ks} {json.dumps(kb)[:600]}")
+        return answers
+
+    def settle(label, want):
+        for who, side in sides.items():
+            try:
+                wait_until(f"{who} {label} {want}", lambda: state_of(side) == want, timeout=60)
+            except AssertionError:
+                differences.append(f"{label}: {who} never reached {want} (at {state_of(side)})")
+
+    both("root", "GET", "/")
+    both("list empty", "GET", "/connectors")
+    both("create", "POST", "/connectors", body_of=lambda s: {"name": name, "config": s.config})
+    both("create again", "POST", "/connectors", body_of=lambda s: {"name": name, "config": s.config})
+    both("create without config", "POST", "/connectors", {"name": "x-" + name})
+    both("create with a bad body", "POST", "/connectors", raw=b"{not json")
+    both("create with a missing class", "POST", "/connectors",
+         {"name": "y-" + name, "config": {"connector.class": "com.example.Missing", "topics": t}})
+    settle("after create", "RUNNING")
+    both("list", "GET", "/connectors")
+    both("expand status+info", "GET", "/connectors?expand=status&expand=info")
+    both("get", "GET", "/connectors/{c}")
+    both("get config", "GET", "/connectors/{c}/config")
+    both("put config", "PUT", "/connectors/{c}/config", body_of=lambda s: s.config)
+    both("patch config with null", "PATCH", "/connectors/{c}/config", {"tasks.max": "1", "no.such.key": None})
+    both("status", "GET", "/connectors/{c}/status")
+    both("tasks", "GET", "/connectors/{c}/tasks")
+    both("task status", "GET", "/connectors/{c}/tasks/0/status")
+    both("unknown task status", "GET", "/connectors/{c}/tasks/9/status")
+    both("topics", "GET", "/connectors/{c}/topics")
+    both("offsets while running", "GET", "/connectors/{c}/offsets")
+    both("pause", "PUT", "/connectors/{c}/pause")
+    settle("after pause", "PAUSED")
+    both("resume", "PUT", "/connectors/{c}/resume")
+    settle("after resume", "RUNNING")
+    both("restart", "POST", "/connectors/{c}/restart")
+    both("restart with tasks", "POST", "/connectors/{c}/restart?includeTasks=true&onlyFailed=false")
+    both("restart task", "POST", "/connectors/{c}/tasks/0/restart")
+    both("stop", "PUT", "/connectors/{c}/stop")
+    settle("after stop", "STOPPED")
+    both("offsets while stopped", "GET", "/connectors/{c}/offsets")
+    both("topics reset", "PUT", "/connectors/{c}/topics/reset")
+    both("delete offsets while stopped", "DELETE", "/connectors/{c}/offsets")
+    both("plugins", "GET", "/connector-plugins")
+    both("plugins with the rest", "GET", "/connector-plugins?connectorsOnly=false", compare_shape=False)
+    both("validate", "PUT", "/connector-plugins/{p}/config/validate".replace("{p}", "x"), {"connector.class": "x"},
+         compare_shape=False)
+    both("loggers", "GET", "/admin/loggers")
+    both("one logger", "GET", "/admin/loggers/root")
+    both("health", "GET", "/health")
+    both("unknown connector", "GET", "/connectors/no-such-connector")
+    both("unknown path", "GET", "/no/such/path")
+    both("wrong method", "DELETE", "/connector-plugins")
+    both("delete", "DELETE", "/connectors/{c}")
+    both("gone", "GET", "/connectors/{c}/status")
+    assert not differences, f"{len(differences)} differences:\n" + "\n".join(differences)
