@@ -404,6 +404,40 @@ fn corpus() -> Vec<Case> {
         c.key = Some(struct_key.clone());
         cases_extra.push(c);
     }
+    // field.syntax.version=V2 nested paths (ExtractField).
+    for (t, field) in [
+        ("extract-v2-nested", "geo.lat"),
+        ("extract-v2-missing-leaf", "geo.nope"),
+        ("extract-v2-backticks", "`geo`.lon"),
+        ("extract-v2-missing-parent", "nope.lat"),
+    ] {
+        for (i, input) in [
+            ("struct", Some(row(1))),
+            (
+                "map",
+                Some(schemaless(
+                    json!({"geo": {"lat": 1.5, "lon": 2.5}, "a.b": 1}),
+                )),
+            ),
+        ] {
+            add(
+                &format!("{t}/{i}"),
+                one(
+                    &format!("{T}ExtractField$Value"),
+                    &[("field", field), ("field.syntax.version", "V2")],
+                ),
+                input,
+            );
+        }
+    }
+    add(
+        "extract-v2-dotted-name/map",
+        one(
+            &format!("{T}ExtractField$Value"),
+            &[("field", "`a.b`"), ("field.syntax.version", "V2")],
+        ),
+        Some(schemaless(json!({"a.b": 1}))),
+    );
     // A chain: route, then reshape, then cast.
     let mut chain = vec![("transforms".to_string(), "route,rename,cast".to_string())];
     for (k, v) in [

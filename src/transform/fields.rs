@@ -3,7 +3,7 @@
 //! Connect's config keys and defaults. Structs (records with schemas) and maps with string
 //! keys (schemaless JSON) are both handled; what comes out has the shape that went in.
 
-use super::{Settings, Side, Transform, TransformConfigError};
+use super::{FieldSyntax, Settings, Side, Transform, TransformConfigError};
 use crate::record::{SinkRecord, Value};
 
 pub const CLASSES: &[(&str, bool)] = &[
@@ -238,7 +238,6 @@ fn insert_field(side: Side, s: &Settings) -> Result<Box<dyn Transform>, Transfor
 }
 
 fn replace_field(side: Side, s: &Settings) -> Result<Box<dyn Transform>, TransformConfigError> {
-    s.v1_field_syntax()?;
     let mut exclude = s.list("exclude");
     exclude.extend(s.list("blacklist"));
     let mut include = s.list("include");
@@ -273,16 +272,77 @@ fn replace_field(side: Side, s: &Settings) -> Result<Box<dyn Transform>, Transfo
 }
 
 fn extract_field(side: Side, s: &Settings) -> Result<Box<dyn Transform>, TransformConfigError> {
-    s.v1_field_syntax()?;
     let field = s.required("field")?.to_string();
+    let path = match s.field_syntax(true)? {
+        FieldSyntax::V1 => vec![field.clone()],
+        FieldSyntax::V2 => parse_path(&field).map_err(|e| s.error("field", &e))?,
+    };
     on(side, move |value, _| {
-        let mut object = Object::open(value, "field extraction")?;
-        match object.take(&field) {
+        let (last, parents) = path.split_last().ok_or("empty field path")?;
+        let mut current = value;
+        for step in parents {
+            let mut object = Object::open(current, "nested field access")?;
+            match object.take(step) {
+                Some(v) if !v.is_null() => current = v,
+                Some(_) => return Ok(Value::Null),
+                None if object.is_map() => return Ok(Value::Null),
+                None => return Err(format!("Unknown field: {field}")),
+            }
+        }
+        let mut object = Object::open(current, "field extraction")?;
+        match object.take(last) {
             Some(v) => Ok(v),
             None if object.is_map() => Ok(Value::Null),
             None => Err(format!("Unknown field: {field}")),
         }
     })
+}
+
+/// A `field.syntax.version=V2` path: segments split on `.`; a segment in backticks may hold
+/// dots, a backtick closing only before a `.` or the end, and `` \` `` is a literal backtick.
+pub(crate) fn parse_path(raw: &str) -> Result<Vec<String>, String> {
+    let chars: Vec<char> = raw.chars().collect();
+    let mut steps = Vec::new();
+    let mut i = 0;
+    loop {
+        let mut step = String::new();
+        if chars.get(i) == Some(&'`') {
+            let open = i;
+            i += 1;
+            loop {
+                match chars.get(i) {
+                    None => {
+                        return Err(format!(
+                            "Incomplete backtick pair in path: [{raw}], consider adding a \
+                             backslash before backtick at position {open} to escape it"
+                        ))
+                    }
+                    Some('\\') if chars.get(i + 1) == Some(&'`') => {
+                        step.push('`');
+                        i += 2;
+                    }
+                    Some('`') if matches!(chars.get(i + 1), None | Some('.')) => {
+                        i += 1;
+                        break;
+                    }
+                    Some(c) => {
+                        step.push(*c);
+                        i += 1;
+                    }
+                }
+            }
+        } else {
+            while let Some(c) = chars.get(i).filter(|c| **c != '.') {
+                step.push(*c);
+                i += 1;
+            }
+        }
+        steps.push(step);
+        match chars.get(i) {
+            Some('.') => i += 1,
+            _ => return Ok(steps),
+        }
+    }
 }
 
 struct HoistField {
@@ -334,7 +394,7 @@ impl Transform for ValueToKey {
 }
 
 fn value_to_key(s: &Settings) -> Result<Box<dyn Transform>, TransformConfigError> {
-    s.v1_field_syntax()?;
+    s.field_syntax(false)?;
     let fields = s.list("fields");
     if fields.is_empty() {
         return Err(s.error(
@@ -346,7 +406,6 @@ fn value_to_key(s: &Settings) -> Result<Box<dyn Transform>, TransformConfigError
 }
 
 fn mask_field(side: Side, s: &Settings) -> Result<Box<dyn Transform>, TransformConfigError> {
-    s.v1_field_syntax()?;
     let fields = s.list("fields");
     if fields.is_empty() {
         return Err(s.error("fields", "is required: the fields to mask"));
@@ -481,7 +540,6 @@ impl CastType {
 }
 
 fn cast(side: Side, s: &Settings) -> Result<Box<dyn Transform>, TransformConfigError> {
-    s.v1_field_syntax()?;
     let spec = s.list("spec");
     if spec.is_empty() {
         return Err(s.error("spec", "is required: a type, or field:type pairs"));

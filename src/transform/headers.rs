@@ -72,7 +72,6 @@ struct HeaderFrom {
 }
 
 fn header_from(side: Side, s: &Settings) -> Result<Box<dyn Transform>, TransformConfigError> {
-    s.v1_field_syntax()?;
     let (fields, headers) = (s.list("fields"), s.list("headers"));
     if fields.is_empty() {
         return Err(s.error("fields", "is required"));

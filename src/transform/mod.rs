@@ -115,21 +115,37 @@ impl Settings<'_> {
         }
     }
 
-    /// Refuses `field.syntax.version=V2` (nested paths), which is not supported yet: it would
-    /// change which field a transform reads.
-    pub fn v1_field_syntax(&self) -> Result<(), TransformConfigError> {
+    /// `field.syntax.version` (V1 default, or V2 for nested paths), for the transforms that
+    /// read it in Connect 4.4 (`ExtractField`, `ValueToKey`); `v2_supported` says whether
+    /// cassink reads V2 for this one, else V2 is refused, as it would change which field is
+    /// read.
+    pub fn field_syntax(&self, v2_supported: bool) -> Result<FieldSyntax, TransformConfigError> {
         match self
             .get("field.syntax.version")
             .map(str::to_ascii_uppercase)
         {
-            None => Ok(()),
-            Some(v) if v == "V1" => Ok(()),
+            None => Ok(FieldSyntax::V1),
+            Some(v) if v == "V1" => Ok(FieldSyntax::V1),
+            Some(v) if v == "V2" && v2_supported => Ok(FieldSyntax::V2),
+            Some(v) if v == "V2" => Err(self.error(
+                "field.syntax.version",
+                "V2 (nested field paths) is not supported for this transform yet; use V1",
+            )),
             Some(v) => Err(self.error(
                 "field.syntax.version",
-                &format!("{v} is not supported yet; only V1 (top-level field names)"),
+                &format!("invalid value {v:?}: expected V1 or V2"),
             )),
         }
     }
+}
+
+/// How a transform reads field names (`field.syntax.version`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldSyntax {
+    /// The whole name is one top-level field.
+    V1,
+    /// Dotted paths into nested structs and maps; a segment in backticks may hold dots.
+    V2,
 }
 
 struct Step {

@@ -479,12 +479,23 @@ fn bad_configs_name_the_key() {
         ("transforms", "a"),
         (
             "transforms.a.type",
-            "org.apache.kafka.connect.transforms.ExtractField$Value",
+            "org.apache.kafka.connect.transforms.ValueToKey",
         ),
-        ("transforms.a.field", "a.b"),
+        ("transforms.a.fields", "a.b"),
         ("transforms.a.field.syntax.version", "V2"),
     ]);
     assert_eq!(e.key, "transforms.a.field.syntax.version");
+    let e = error(&[
+        ("transforms", "a"),
+        (
+            "transforms.a.type",
+            "org.apache.kafka.connect.transforms.ExtractField$Value",
+        ),
+        ("transforms.a.field", "`a.b"),
+        ("transforms.a.field.syntax.version", "V2"),
+    ]);
+    assert_eq!(e.key, "transforms.a.field");
+    assert!(e.message.contains("Incomplete backtick pair"), "{e}");
     let e = error(&[
         ("transforms", "a"),
         (
@@ -497,4 +508,15 @@ fn bad_configs_name_the_key() {
     assert_eq!(e.key, "transforms.a.regex");
     let e = error(&[("predicates", "p"), ("predicates.p.type", "Nope")]);
     assert_eq!(e.key, "predicates.p.type");
+}
+
+#[test]
+fn v2_paths_split_on_dots_outside_backticks() {
+    use super::fields::parse_path;
+    assert_eq!(parse_path("a.b.c").unwrap(), ["a", "b", "c"]);
+    assert_eq!(parse_path("`a.b`.c").unwrap(), ["a.b", "c"]);
+    assert_eq!(parse_path("a.`b`").unwrap(), ["a", "b"]);
+    assert_eq!(parse_path(r"`a\`b`").unwrap(), ["a`b"]);
+    assert_eq!(parse_path("a.").unwrap(), ["a", ""]);
+    assert!(parse_path("`open").is_err());
 }

@@ -164,7 +164,6 @@ fn timestamp_converter(
     side: Side,
     s: &Settings,
 ) -> Result<Box<dyn Transform>, TransformConfigError> {
-    s.v1_field_syntax()?;
     let target = match s.required("target.type")? {
         "string" => Target::String,
         "unix" => Target::Unix,
