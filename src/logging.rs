@@ -34,7 +34,7 @@ pub enum LoggingError {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LoggerLevel {
     pub level: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// When the level was last set through the API (ms since the epoch); null until then.
     pub last_modified: Option<i64>,
 }
 

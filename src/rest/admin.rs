@@ -74,9 +74,9 @@ pub async fn set_logger(
     })?;
     match s.logs.set_level(&name, level) {
         Ok(affected) => Ok(Json(affected).into_response()),
-        Err(e @ (LoggingError::InvalidLevel(_) | LoggingError::InvalidName(_))) => {
-            Err(ApiError::bad_request(e.to_string()))
-        }
+        // Connect answers an unknown level with a 404 (its NotFoundException).
+        Err(e @ LoggingError::InvalidLevel(_)) => Err(ApiError::not_found(e.to_string())),
+        Err(e @ LoggingError::InvalidName(_)) => Err(ApiError::bad_request(e.to_string())),
         Err(e) => Err(ApiError::new(
             axum::http::StatusCode::INTERNAL_SERVER_ERROR,
             e.to_string(),

@@ -34,6 +34,8 @@ pub struct TaskInfo {
 pub struct ConnectorState {
     pub state: State,
     pub worker_id: String,
+    /// The connector plugin's version (Connect 4 reports it per connector and task).
+    pub version: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub trace: Option<String>,
 }
@@ -44,6 +46,8 @@ pub struct TaskState {
     pub id: u32,
     pub state: State,
     pub worker_id: String,
+    /// The connector plugin's version.
+    pub version: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub trace: Option<String>,
 }

@@ -108,12 +108,14 @@ impl Membership {
             .to_string();
         match remote.get(&id) {
             Some(r) if r.worker_id == owner => TaskState {
+                version: env!("CARGO_PKG_VERSION"),
                 id,
                 state: State::parse(&r.state).unwrap_or(State::Unassigned),
                 worker_id: owner,
                 trace: r.trace.clone(),
             },
             _ => TaskState {
+                version: env!("CARGO_PKG_VERSION"),
                 id,
                 state: State::Unassigned,
                 worker_id: owner,

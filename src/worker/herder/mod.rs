@@ -59,8 +59,9 @@ struct Connector {
     tasks: BTreeMap<u32, TaskHandle>,
     /// Set when the connector itself cannot run (invalid stored config, unknown plugin).
     failure: Option<String>,
-    /// `PUT /connectors/{c}/topics/reset` empties the reported topics until tasks restart.
-    topics_reset: bool,
+    /// The committed offsets at the last `PUT /connectors/{c}/topics/reset`: a topic is
+    /// reported again once records past these are consumed.
+    topics_baseline: BTreeMap<(String, i32), i64>,
 }
 
 impl Connector {
@@ -71,7 +72,7 @@ impl Connector {
             task_count: 0,
             tasks: BTreeMap::new(),
             failure: None,
-            topics_reset: false,
+            topics_baseline: BTreeMap::new(),
         }
     }
 }
@@ -169,7 +170,6 @@ impl Herder {
     /// STOPPED); records a connector failure instead when the config no longer validates.
     fn start_tasks(&self, name: &str, c: &mut Connector) {
         c.failure = None;
-        c.topics_reset = false;
         c.task_count = 0;
         if c.target == TargetState::Stopped {
             return;
@@ -390,6 +390,7 @@ impl Herder {
         let local = |id: u32, h: &TaskHandle| {
             let s = h.status();
             TaskState {
+                version: env!("CARGO_PKG_VERSION"),
                 id,
                 state: s.state,
                 worker_id: self.worker.worker_id.clone(),
@@ -415,6 +416,7 @@ impl Herder {
         ConnectorStateInfo {
             name: name.to_string(),
             connector: ConnectorState {
+                version: env!("CARGO_PKG_VERSION"),
                 state,
                 worker_id,
                 trace: c.failure.clone(),

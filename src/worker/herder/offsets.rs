@@ -26,31 +26,50 @@ pub(super) fn selector(config: &ConfigMap) -> TopicSelector {
 }
 
 impl Herder {
-    /// `GET /connectors/{c}/topics`: the configured topics (for `topics.regex`, the existing
-    /// topics that match).
+    /// `GET /connectors/{c}/topics`: the connector's active topics as Connect reports them,
+    /// the topics it has consumed records from (offsets committed in its group past the last
+    /// `topics/reset`), sorted.
     pub async fn topics(&self, name: &str) -> Result<Vec<String>> {
-        let (config, reset) = {
+        let (config, baseline) = {
             let map = self.connectors.lock().await;
             let c = map
                 .get(name)
                 .ok_or_else(|| HerderError::NotFound(name.into()))?;
-            (c.config.clone(), c.topics_reset)
+            (c.config.clone(), c.topics_baseline.clone())
         };
-        if reset {
-            return Ok(Vec::new());
-        }
-        match selector(&config) {
-            TopicSelector::List(topics) => Ok(topics),
-            regex => Ok(self.offsets.topics(regex).await?),
-        }
+        let committed = self
+            .offsets
+            .committed(&group_id(name), selector(&config))
+            .await?;
+        let mut topics: Vec<String> = committed
+            .into_iter()
+            .filter(|p| {
+                let since = baseline.get(&(p.topic.clone(), p.partition)).copied();
+                p.offset > since.unwrap_or(0)
+            })
+            .map(|p| p.topic)
+            .collect();
+        topics.sort();
+        topics.dedup();
+        Ok(topics)
     }
 
+    /// `PUT /connectors/{c}/topics/reset`: forgets the active topics (as of the offsets now
+    /// committed).
     pub async fn reset_topics(&self, name: &str) -> Result<()> {
+        let config = self.config(name).await?;
+        let committed = self
+            .offsets
+            .committed(&group_id(name), selector(&config))
+            .await?;
         let mut map = self.connectors.lock().await;
         let c = map
             .get_mut(name)
             .ok_or_else(|| HerderError::NotFound(name.into()))?;
-        c.topics_reset = true;
+        c.topics_baseline = committed
+            .into_iter()
+            .map(|p| ((p.topic, p.partition), p.offset))
+            .collect();
         Ok(())
     }
 
