@@ -6,6 +6,7 @@
 pub mod config;
 pub mod connector;
 pub mod convert;
+pub mod java_time;
 pub mod kafka;
 pub mod logging;
 pub mod metrics;

@@ -30,80 +30,15 @@ pub struct JavaFormat {
 
 impl JavaFormat {
     pub fn parse(pattern: &str) -> Result<JavaFormat, String> {
-        let mut out = String::new();
-        let (mut has_time, mut has_zone) = (false, false);
-        let chars: Vec<char> = pattern.chars().collect();
-        let mut i = 0;
-        while i < chars.len() {
-            let c = chars[i];
-            if c == '\'' {
-                // Quoted literal; '' is a quote.
-                let mut j = i + 1;
-                if chars.get(j) == Some(&'\'') {
-                    out.push('\'');
-                    i += 2;
-                    continue;
-                }
-                while j < chars.len() && chars[j] != '\'' {
-                    push_literal(&mut out, chars[j]);
-                    j += 1;
-                }
-                i = j + 1;
-                continue;
-            }
-            if !c.is_ascii_alphabetic() {
-                push_literal(&mut out, c);
-                i += 1;
-                continue;
-            }
-            let mut run = 1;
-            while chars.get(i + run) == Some(&c) {
-                run += 1;
-            }
-            let piece = match (c, run) {
-                ('y', 2) => "%y",
-                ('y', _) => "%Y",
-                ('M', 1) => "%-m",
-                ('M', 2) => "%m",
-                ('M', 3) => "%b",
-                ('M', _) => "%B",
-                ('d', 1) => "%-d",
-                ('d', _) => "%d",
-                ('D', _) => "%j",
-                ('E', 1..=3) => "%a",
-                ('E', _) => "%A",
-                ('a', _) => "%p",
-                ('H', 1) => "%-H",
-                ('H', _) => "%H",
-                ('h', 1) => "%-I",
-                ('h', _) => "%I",
-                ('m', 1) => "%-M",
-                ('m', _) => "%M",
-                ('s', 1) => "%-S",
-                ('s', _) => "%S",
-                ('S', 3) => "%3f",
-                ('S', 6) => "%6f",
-                ('S', 9) => "%9f",
-                ('z', _) => "%Z",
-                ('Z', _) => "%z",
-                ('X', 1..=2) => "%z",
-                ('X', _) => "%:z",
-                _ => {
-                    return Err(format!(
-                        "pattern letter {} ({} times) in {pattern:?} is not supported",
-                        c, run
-                    ))
-                }
-            };
-            has_time |= "HhmsSa".contains(c);
-            has_zone |= "zZX".contains(c);
-            out.push_str(piece);
-            i += run;
-        }
+        let chrono =
+            crate::java_time::to_chrono(pattern, crate::java_time::Dialect::SimpleDateFormat)?;
+        let has = |specs: &[&str]| specs.iter().any(|s| chrono.contains(s));
         Ok(JavaFormat {
-            chrono: out,
-            has_time,
-            has_zone,
+            has_time: has(&[
+                "%H", "%-H", "%I", "%-I", "%M", "%-M", "%S", "%-S", "%3f", "%6f", "%9f", "%p",
+            ]),
+            has_zone: has(&["%z", "%:z", "%Z"]),
+            chrono,
         })
     }
 
@@ -132,14 +67,6 @@ impl JavaFormat {
         Ok(d.and_time(chrono::NaiveTime::MIN)
             .and_utc()
             .timestamp_micros())
-    }
-}
-
-fn push_literal(out: &mut String, c: char) {
-    if c == '%' {
-        out.push_str("%%");
-    } else {
-        out.push(c);
     }
 }
 
