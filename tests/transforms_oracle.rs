@@ -430,6 +430,27 @@ fn corpus() -> Vec<Case> {
             );
         }
     }
+    for (t, fields) in [
+        ("value-to-key-v2", "geo.lat,id"),
+        ("value-to-key-v2-missing", "geo.nope,id"),
+    ] {
+        for (i, input) in [
+            ("struct", Some(row(1))),
+            (
+                "map",
+                Some(schemaless(json!({"id": 1, "geo": {"lat": 1.5}}))),
+            ),
+        ] {
+            add(
+                &format!("{t}/{i}"),
+                one(
+                    &format!("{T}ValueToKey"),
+                    &[("fields", fields), ("field.syntax.version", "V2")],
+                ),
+                input,
+            );
+        }
+    }
     add(
         "extract-v2-dotted-name/map",
         one(

@@ -371,36 +371,81 @@ fn hoist_field(side: Side, s: &Settings) -> Result<Box<dyn Transform>, Transform
 }
 
 struct ValueToKey {
-    fields: Vec<String>,
+    /// (the key field's name as configured, its path in the value)
+    fields: Vec<(String, Vec<String>)>,
+}
+
+/// The value at `path` in `value` (`Ok(None)` where a map lacks a step or a step is null; an
+/// error where a struct lacks it or a step is not a struct or map).
+fn lookup<'v>(value: &'v Value, path: &[String], name: &str) -> Result<Option<&'v Value>, String> {
+    let mut current = value;
+    for step in path {
+        current = match current {
+            Value::Null => return Ok(None),
+            Value::Struct(_) => match current.field(step) {
+                Some(v) => v,
+                None => return Err(format!("Field does not exist: {name}")),
+            },
+            Value::Map(_) => match current.field(step) {
+                Some(v) => v,
+                None => return Ok(None),
+            },
+            other => {
+                return Err(format!(
+                    "Only Struct objects or Maps are supported for [copying fields from value \
+                     to key], found: {}",
+                    other.type_name()
+                ))
+            }
+        };
+    }
+    Ok(Some(current))
 }
 
 impl Transform for ValueToKey {
     fn apply(&self, mut record: SinkRecord) -> Result<Option<SinkRecord>, String> {
-        let Some(value) = record.value.clone().filter(|v| !v.is_null()) else {
-            return Err("ValueToKey needs a value to copy fields from, found null".into());
-        };
-        let object = Object::open(value, "copying fields from value to key")?;
-        let mut key = Vec::with_capacity(self.fields.len());
-        for f in &self.fields {
-            match object.get(f) {
-                Some(v) => key.push((f.clone(), v.clone())),
-                None if object.is_map() => key.push((f.clone(), Value::Null)),
-                None => return Err(format!("Unknown field: {f}")),
+        let value = match record.value.as_ref().filter(|v| !v.is_null()) {
+            Some(v @ (Value::Struct(_) | Value::Map(_))) => v,
+            Some(other) => {
+                return Err(format!(
+                    "Only Struct objects or Maps are supported for [copying fields from value \
+                     to key], found: {}",
+                    other.type_name()
+                ))
             }
+            None => {
+                return Err(super::fields::null_error(
+                    "copying fields from value to key",
+                ))
+            }
+        };
+        let is_map = matches!(value, Value::Map(_));
+        let mut key = Vec::with_capacity(self.fields.len());
+        for (name, path) in &self.fields {
+            let found = lookup(value, path, name)?.cloned().unwrap_or(Value::Null);
+            key.push((name.clone(), found));
         }
-        record.key = Some(Object::like(object.is_map(), key).close());
+        record.key = Some(Object::like(is_map, key).close());
         Ok(Some(record))
     }
 }
 
 fn value_to_key(s: &Settings) -> Result<Box<dyn Transform>, TransformConfigError> {
-    s.field_syntax(false)?;
-    let fields = s.list("fields");
-    if fields.is_empty() {
+    let syntax = s.field_syntax(true)?;
+    let names = s.list("fields");
+    if names.is_empty() {
         return Err(s.error(
             "fields",
             "is required: the value fields to copy into the key",
         ));
+    }
+    let mut fields = Vec::with_capacity(names.len());
+    for name in names {
+        let path = match syntax {
+            FieldSyntax::V1 => vec![name.clone()],
+            FieldSyntax::V2 => parse_path(&name).map_err(|e| s.error("fields", &e))?,
+        };
+        fields.push((name, path));
     }
     Ok(Box::new(ValueToKey { fields }))
 }

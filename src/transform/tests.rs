@@ -482,7 +482,7 @@ fn bad_configs_name_the_key() {
             "org.apache.kafka.connect.transforms.ValueToKey",
         ),
         ("transforms.a.fields", "a.b"),
-        ("transforms.a.field.syntax.version", "V2"),
+        ("transforms.a.field.syntax.version", "V3"),
     ]);
     assert_eq!(e.key, "transforms.a.field.syntax.version");
     let e = error(&[
