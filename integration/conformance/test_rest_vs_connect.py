@@ -1,8 +1,9 @@
 """cassink's REST API diffed against a real Kafka Connect worker.
 
-A Kafka Connect 4.3 standalone worker (`ConnectStandalone`, jars resolved by Maven from
-integration/connect-reference/pom.xml into $CASSINK_CACHE/connect-reference/lib) runs the
-FileStreamSink connector on the real broker; a `cassink worker` runs the Cassandra sink. The
+A Kafka Connect 4.3 worker (jars resolved by Maven from integration/connect-reference/pom.xml
+into $CASSINK_CACHE/connect-reference/lib), standalone (`ConnectStandalone`) and distributed
+(`ConnectDistributed`, its topics on the real broker), runs the FileStreamSink connector; a
+`cassink worker` in the same mode runs the Cassandra sink. The
 same sequence of requests goes to both (create, 409, 400, expand, config GET/PUT/PATCH, status,
 tasks, pause/resume/stop, restart, offsets, topics, plugins, validate, loggers, health, unknown
 paths and methods, bad bodies), and for each the status code and the JSON shape (keys and value
@@ -13,6 +14,7 @@ migration section lists the same.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pathlib
@@ -38,6 +40,8 @@ DELIBERATE = {
     "create with a bad body": "Connect answers malformed JSON with a 500; cassink with a 400",
     "validate an unknown plugin": "Connect answers a 500 wrapping its BadRequestException; "
                                   "cassink a 404 (Unknown plugin)",
+    "distributed:create": "Connect's distributed worker answers the create before its leader has "
+                          "made the tasks (`tasks: []`); cassink lists the tasks it will run",
 }
 
 
@@ -56,34 +60,37 @@ def request(method, url, body=None, raw=None):
             return e.code, text
 
 
-def up(base):
-    try:
-        urllib.request.urlopen(base + "/", timeout=1)
-        return True
-    except OSError:
-        return False
+def distributed_properties(cluster):
+    return [f"group.id={cluster}", f"config.storage.topic={cluster}-configs",
+            f"offset.storage.topic={cluster}-offsets", f"status.storage.topic={cluster}-status",
+            "config.storage.replication.factor=1", "offset.storage.replication.factor=1",
+            "status.storage.replication.factor=1"]
 
 
-@pytest.fixture(scope="module")
-def connect():
+@contextlib.contextmanager
+def start_connect(mode):
     assert (CONNECT_LIB / "connect-runtime-4.3.0.jar").exists(), \
         f"no Kafka Connect at {CONNECT_LIB} (run integration/install.sh)"
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory() as tmp:
+        lines = [f"bootstrap.servers={BOOTSTRAP}", f"listeners={base}",
+                 "key.converter=org.apache.kafka.connect.storage.StringConverter",
+                 "value.converter=org.apache.kafka.connect.storage.StringConverter",
+                 "offset.flush.interval.ms=500", "plugin.discovery=only_scan"]
+        if mode == "distributed":
+            lines += distributed_properties(f"connect-ref-{uuid.uuid4().hex[:8]}")
+            main = "org.apache.kafka.connect.cli.ConnectDistributed"
+        else:
+            lines.append(f"offset.storage.file.filename={tmp}/offsets")
+            main = "org.apache.kafka.connect.cli.ConnectStandalone"
         props = pathlib.Path(tmp) / "connect.properties"
-        props.write_text("\n".join([
-            f"bootstrap.servers={BOOTSTRAP}", f"listeners={base}",
-            "key.converter=org.apache.kafka.connect.storage.StringConverter",
-            "value.converter=org.apache.kafka.connect.storage.StringConverter",
-            f"offset.storage.file.filename={tmp}/offsets", "offset.flush.interval.ms=500",
-            "plugin.discovery=only_scan", ""]))
+        props.write_text("\n".join(lines) + "\n")
         log = open(pathlib.Path(tmp) / "connect.log", "w+")
-        proc = subprocess.Popen(["java", "-Xms128m", "-Xmx512m", "-cp", f"{CONNECT_LIB}/*",
-                                 "org.apache.kafka.connect.cli.ConnectStandalone", str(props)],
+        proc = subprocess.Popen(["java", "-Xms128m", "-Xmx512m", "-cp", f"{CONNECT_LIB}/*", main, str(props)],
                                 stdout=log, stderr=subprocess.STDOUT)
         try:
-            wait_until("Kafka Connect's REST API", lambda: up(base) or proc.poll() is not None, timeout=120)
+            wait_until("Kafka Connect's REST API", lambda: ready(base) or proc.poll() is not None, timeout=180)
             assert proc.poll() is None, "Kafka Connect exited: " + pathlib.Path(log.name).read_text()[-3000:]
             yield {"base": base, "dir": tmp}
         finally:
@@ -91,23 +98,41 @@ def connect():
             proc.wait(timeout=60)
 
 
-@pytest.fixture(scope="module")
-def cassink():
+@contextlib.contextmanager
+def start_cassink(mode):
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory() as tmp:
+        lines = [f"bootstrap.servers={BOOTSTRAP}", f"listeners={base}", f"state.dir={tmp}/state",
+                 "offset.flush.interval.ms=500"]
+        if mode == "distributed":
+            lines += distributed_properties(f"cassink-ref-{uuid.uuid4().hex[:8]}")
         props = pathlib.Path(tmp) / "worker.properties"
-        props.write_text(f"bootstrap.servers={BOOTSTRAP}\nlisteners={base}\nstate.dir={tmp}/state\n"
-                         "offset.flush.interval.ms=500\n")
+        props.write_text("\n".join(lines) + "\n")
         log = open(pathlib.Path(tmp) / "worker.log", "w+")
         proc = subprocess.Popen([cassink_binary(), "worker", "--config", str(props)],
                                 stdout=log, stderr=subprocess.STDOUT)
         try:
-            wait_until("cassink's REST API", lambda: up(base), timeout=30)
+            wait_until("cassink's REST API", lambda: ready(base), timeout=90)
             yield {"base": base, "dir": tmp}
         finally:
             proc.terminate()
-            proc.wait(timeout=30)
+            proc.wait(timeout=60)
+
+
+def ready(base):
+    """The worker answers requests (a distributed one only once it joined its group)."""
+    try:
+        with urllib.request.urlopen(base + "/connectors", timeout=2) as r:
+            return r.status == 200
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="module", params=["standalone", "distributed"])
+def workers(request):
+    with start_connect(request.param) as connect, start_cassink(request.param) as cassink:
+        yield connect, cassink, request.param
 
 
 def shape(value, path=""):
@@ -170,7 +195,8 @@ def state_of(side):
     return (st or {}).get("connector", {}).get("state")
 
 
-def test_the_same_requests_get_the_same_answers(connect, cassink, session, ks):
+def test_the_same_requests_get_the_same_answers(workers, session, ks):
+    connect, cassink, mode = workers
     session.execute(f"CREATE TABLE {ks}.tbl (id text PRIMARY KEY, v text)")
     t = topic("restdiff")
     name = f"diff-{uuid.uuid4().hex[:6]}"
@@ -185,7 +211,7 @@ def test_the_same_requests_get_the_same_answers(connect, cassink, session, ks):
             answers[who] = side(method, path, b, raw)
         (cs, cb), (ks, kb) = answers["connect"], answers["cassink"]
         same = cs == ks and (not compare_shape or shape(cb, root) == shape(kb, root))
-        if not same and label not in DELIBERATE:
+        if not same and label not in DELIBERATE and f"{mode}:{label}" not in DELIBERATE:
             differences.append(f"{label}: {method} {path}\n  connect: {cs} {json.dumps(cb)[:600]}\n"
                                f"  cassink: {ks} {json.dumps(kb)[:600]}")
         return answers
@@ -255,5 +281,8 @@ def test_the_same_requests_get_the_same_answers(connect, cassink, session, ks):
     both("unknown path", "GET", "/no/such/path")
     both("wrong method", "DELETE", "/connector-plugins")
     both("delete", "DELETE", "/connectors/{c}")
+    # A distributed worker forgets a deleted connector once it reads the deletion back.
+    for who, side in sides.items():
+        wait_until(f"{who} forgetting {name}", lambda: side("GET", "/connectors/{c}/status")[0] == 404)
     both("gone", "GET", "/connectors/{c}/status")
     assert not differences, f"{len(differences)} differences:\n" + "\n".join(differences)

@@ -6,7 +6,7 @@ Covers routing (the mapping is looked up by the routed topic), a Filter guarded 
 (filtered records are committed, not written), field transforms before the mapping, Debezium
 change events through `ExtractNewRecordState` (deletes become Cassandra deletes), a transform
 failing on a record (stage TRANSFORMATION in the DLQ), and bad transform configs (400 naming
-the key).
+the key at create, PUT .../config and validate).
 """
 from __future__ import annotations
 
@@ -156,6 +156,8 @@ def test_bad_transform_configs_are_a_400_naming_the_key(worker):
                             {"name": f"bad-{uuid.uuid4().hex[:6]}", "config": {**base, **extra}})
         assert status == 400, body
         assert bad_key in body["message"], (bad_key, body)
+        status, body = call("PUT", f"{worker}/connectors/put-{uuid.uuid4().hex[:6]}/config", {**base, **extra})
+        assert status == 400 and bad_key in body["message"], (bad_key, body)
         status, body = call("PUT", f"{worker}/connector-plugins/CassandraSinkConnector/config/validate",
                             {**base, **extra, "name": "v"})
         assert status == 200 and body["error_count"] >= 1, body
