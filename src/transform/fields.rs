@@ -86,7 +86,7 @@ where
     }
 }
 
-fn on<F>(side: Side, f: F) -> Result<Box<dyn Transform>, TransformConfigError>
+pub(crate) fn on<F>(side: Side, f: F) -> Result<Box<dyn Transform>, TransformConfigError>
 where
     F: Fn(Value, &SinkRecord) -> Result<Value, String> + Send + Sync + 'static,
 {

@@ -18,7 +18,7 @@ mod predicates;
 mod routing;
 mod time;
 
-use crate::config::{parse_bool, ConfigMap};
+use crate::config::{parse_bool, parse_list, ConfigMap};
 use crate::record::SinkRecord;
 pub use definitions::config_def;
 use std::sync::Arc;
@@ -85,15 +85,7 @@ impl Settings<'_> {
 
     /// A comma-separated list (empty when absent).
     pub fn list(&self, name: &str) -> Vec<String> {
-        self.get(name)
-            .map(|v| {
-                v.split(',')
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-                    .map(String::from)
-                    .collect()
-            })
-            .unwrap_or_default()
+        self.get(name).map(parse_list).unwrap_or_default()
     }
 
     pub fn boolean(&self, name: &str, default: bool) -> Result<bool, TransformConfigError> {
@@ -162,14 +154,7 @@ pub struct Chain {
 }
 
 fn aliases(raw: Option<&String>) -> Vec<String> {
-    raw.map(|v| {
-        v.split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(String::from)
-            .collect()
-    })
-    .unwrap_or_default()
+    raw.map(|v| parse_list(v)).unwrap_or_default()
 }
 
 impl Chain {

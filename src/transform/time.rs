@@ -3,9 +3,9 @@
 //! `unix.precision` milliseconds|seconds|microseconds|nanoseconds), and the subset of
 //! `SimpleDateFormat` patterns cassink reads and writes (in UTC, as Connect does).
 
-use super::fields::Object;
+use super::fields::{on, Object};
 use super::{Settings, Side, Transform, TransformConfigError};
-use crate::record::{SinkRecord, Value};
+use crate::record::Value;
 
 pub const CLASSES: &[(&str, bool)] = &[("TimestampConverter", true)];
 
@@ -126,55 +126,36 @@ fn timestamp_converter(
             ))
         }
     };
-    Ok(Box::new(Sided {
-        side,
-        inner: TimestampConverter {
-            field: s.get("field").map(String::from),
-            target,
-            format,
-            unit_us,
-        },
-    }))
-}
-
-struct Sided {
-    side: Side,
-    inner: TimestampConverter,
-}
-
-impl Transform for Sided {
-    fn apply(&self, mut record: SinkRecord) -> Result<Option<SinkRecord>, String> {
-        let slot = match self.side {
-            Side::Key => &mut record.key,
-            Side::Value => &mut record.value,
-        };
-        let Some(value) = slot.take().filter(|v| !v.is_null()) else {
-            return Ok(Some(record));
-        };
-        let converted = match &self.inner.field {
-            None => self.inner.convert(value)?,
-            Some(field) => {
-                let mut object = Object::open(value, "converting timestamp types")?;
-                let is_map = object.is_map();
-                match object.fields.iter_mut().find(|(k, _)| k == field) {
-                    Some((_, v)) if !v.is_null() => {
-                        let taken = std::mem::replace(v, Value::Null);
-                        *v = self.inner.convert(taken)?;
-                    }
-                    Some(_) => {}
-                    // Schemaless, Connect puts the missing field in as null.
-                    None if is_map => object.put(field.clone(), Value::Null),
-                    None => return Err(format!("Unknown field: {field}")),
-                }
-                object.close()
-            }
-        };
-        *slot = Some(converted);
-        Ok(Some(record))
-    }
+    let converter = TimestampConverter {
+        field: s.get("field").map(String::from),
+        target,
+        format,
+        unit_us,
+    };
+    on(side, move |value, _| converter.convert_part(value))
 }
 
 impl TimestampConverter {
+    /// The key or value (not null) with its timestamp (the whole of it, or `field`) converted.
+    fn convert_part(&self, value: Value) -> Result<Value, String> {
+        let Some(field) = &self.field else {
+            return self.convert(value);
+        };
+        let mut object = Object::open(value, "converting timestamp types")?;
+        let is_map = object.is_map();
+        match object.fields.iter_mut().find(|(k, _)| k == field) {
+            Some((_, v)) if !v.is_null() => {
+                let taken = std::mem::replace(v, Value::Null);
+                *v = self.convert(taken)?;
+            }
+            Some(_) => {}
+            // Schemaless, Connect puts the missing field in as null.
+            None if is_map => object.put(field.clone(), Value::Null),
+            None => return Err(format!("Unknown field: {field}")),
+        }
+        Ok(object.close())
+    }
+
     fn convert(&self, value: Value) -> Result<Value, String> {
         let us = match &value {
             Value::Timestamp(us) | Value::Time(us) => *us,
