@@ -710,3 +710,108 @@ async fn health_is_500_while_the_worker_cannot_write_to_its_storage() {
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
 }
+
+/// The partitions `w` reports offsets and lag for, with the task that holds each, from
+/// the console's JSON and from the OpenMetrics text (which must agree).
+async fn reported_partitions(w: &Worker, name: &str) -> BTreeSet<(u64, i64)> {
+    let flow = call(
+        Method::GET,
+        &w.url(&format!("/metrics/connectors/{name}")),
+        None,
+    )
+    .await;
+    let from_json: BTreeSet<(u64, i64)> = flow.body["partitions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|p| p["lag"].is_i64())
+        .map(|p| {
+            (
+                p["task"].as_u64().unwrap_or(u64::MAX),
+                p["partition"].as_i64().unwrap_or(-1),
+            )
+        })
+        .collect();
+    let text = call(Method::GET, &w.url("/metrics"), None).await.text;
+    let lag_series = text
+        .lines()
+        .filter(|l| l.starts_with("cassink_lag{") && l.contains(&format!("connector=\"{name}\"")))
+        .count();
+    assert_eq!(lag_series, from_json.len(), "{text}");
+    from_json
+}
+
+/// Per-partition gauges follow the partitions: with both tasks on one worker it reports all
+/// four partitions; once a second worker takes a task over, each worker reports only the
+/// partitions its own task holds, none twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn partition_gauges_move_with_the_partitions() {
+    require_broker();
+    let session = cql().await;
+    let keyspace = meter_table(&session).await;
+    let topic = unique("gmeter");
+    let partitions = 4;
+    produce::ensure_topic(&bootstrap(), &topic, partitions)
+        .await
+        .expect("create topic");
+    produce_range(&topic, 0, 400).await;
+    let cluster = unique("gcluster");
+    let extra = cluster_properties(&cluster, 3);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let w1 =
+        Worker::start_props(dir.path(), &dir.path().join("state-1"), free_port(), &extra).await;
+    let name = unique("gsink");
+    let mut config: Value = serde_json::to_value(meter_config(&topic, &keyspace)).unwrap();
+    config["tasks.max"] = json!("2");
+    let created = call(
+        Method::POST,
+        &w1.url("/connectors"),
+        Some(&json!({"name": name, "config": config})),
+    )
+    .await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    let all: BTreeSet<i64> = (0..partitions as i64).collect();
+    let parts = |s: &BTreeSet<(u64, i64)>| s.iter().map(|(_, p)| *p).collect::<BTreeSet<_>>();
+    let tasks = |s: &BTreeSet<(u64, i64)>| s.iter().map(|(t, _)| *t).collect::<BTreeSet<_>>();
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let on1 = reported_partitions(&w1, &name).await;
+        if parts(&on1) == all {
+            assert_eq!(on1.len(), 4, "each partition once: {on1:?}");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "worker 1 does not report the lag of all four partitions: {on1:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+
+    let w2 =
+        Worker::start_props(dir.path(), &dir.path().join("state-2"), free_port(), &extra).await;
+    consistent_status(&[&w1, &w2], &name, 2, "RUNNING").await;
+    produce_range(&topic, 400, 800).await;
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let on1 = reported_partitions(&w1, &name).await;
+        let on2 = reported_partitions(&w2, &name).await;
+        let split = tasks(&on1).len() == 1
+            && tasks(&on2).len() == 1
+            && tasks(&on1) != tasks(&on2)
+            && parts(&on1).is_disjoint(&parts(&on2))
+            && parts(&on1)
+                .union(&parts(&on2))
+                .copied()
+                .collect::<BTreeSet<_>>()
+                == all;
+        if split {
+            assert_eq!(on1.len() + on2.len(), 4, "{on1:?} {on2:?}");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the workers do not each report only their own task's partitions: {on1:?} {on2:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}

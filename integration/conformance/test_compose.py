@@ -65,6 +65,13 @@ def test_shipped_stack_has_the_expected_shape(shipped):
     assert "8083:8083" in svcs["cassink"]["ports"]
     assert all(svcs[s].get("profiles") == ["avro"]
                for s in ("producer-meter-avro", "connectors-init-avro"))
+    # Monitoring runs with plain `docker compose up` (no profile), images pinned.
+    for name in ("prometheus", "grafana"):
+        assert name in svcs and not svcs[name].get("profiles"), name
+    assert svcs["prometheus"]["image"].startswith("prom/prometheus:v3.")
+    assert svcs["grafana"]["image"].startswith("grafana/grafana:")
+    assert svcs["grafana"]["environment"]["GF_AUTH_ANONYMOUS_ENABLED"] == "true"
+    assert svcs["grafana"]["environment"]["GF_AUTH_ANONYMOUS_ORG_ROLE"] == "Viewer"
 
 
 def test_check_script_exit_codes(tmp_path):
@@ -212,6 +219,246 @@ def test_worker_keys_come_from_the_worker_source():
     assert report.notes == [], report.notes
     assert "bootstrap.servers" in keys and "state.dir" in keys
     assert "consumer." in prefixes
+
+
+# ---- monitoring: Prometheus and Grafana ---------------------------------------------------
+
+@pytest.fixture
+def mon(doc):
+    report = check.Report()
+    loaded = check.load_monitoring(doc, ROOT, report)
+    assert report.problems == [], report.problems
+    return loaded
+
+
+def monitoring_problems(doc: dict, mon) -> list[str]:
+    report = check.Report()
+    check.check_monitoring(doc, ROOT, report, mon)
+    return report.problems
+
+
+def test_shipped_monitoring_passes(doc, mon):
+    assert mon.prometheus == "prometheus" and mon.grafana == "grafana"
+    assert [f for f, _ in mon.dashboards] == ["integration/compose/monitoring/cassink.json"]
+    assert monitoring_problems(doc, mon) == []
+    dash = mon.dashboards[0][1]
+    var = dash["templating"]["list"][0]
+    assert var["name"] == "connector"
+    assert var["query"] == "label_values(kafka_connect_sink_task_sink_record_read_total, connector)"
+    # Prometheus scrapes the worker's REST port every 5 s.
+    job = next(j for j in mon.scrape["scrape_configs"] if j["job_name"] == "cassink")
+    assert job["static_configs"][0]["targets"] == ["cassink:8083"]
+    assert mon.scrape["global"]["scrape_interval"] == "5s"
+
+
+def test_dashboard_covers_every_area(mon):
+    exprs = " ".join(t["expr"] for p in check.dashboard_panels(mon.dashboards[0][1]["panels"])
+                     for t in p.get("targets") or [])
+    used = check.metric_names(exprs)
+    for name in ("kafka_connect_sink_task_sink_record_read_rate", "cassink_records_written_total",
+                 "cassink_lag", "kafka_connect_sink_task_sink_record_lag_max",
+                 "kafka_connect_task_error_total_record_errors",
+                 "kafka_connect_task_error_deadletterqueue_produce_requests",
+                 "cassink_records_skipped_total", "cassink_records_failed_total",
+                 "cassink_write_latency_seconds_bucket",
+                 "kafka_connect_sink_task_put_batch_avg_time_ms",
+                 "kafka_connect_connector_task_status",
+                 "kafka_connect_worker_connector_failed_task_count",
+                 "cassink_records_read_total", "cassink_records_filtered_total",
+                 "cassink_records_in_flight"):
+        assert name in used, name
+
+
+def _job(mon):
+    return mon.scrape["scrape_configs"][0]
+
+
+def _first_target(mon):
+    panels = [p for p in check.dashboard_panels(mon.dashboards[0][1]["panels"]) if p.get("targets")]
+    return panels[0], panels[0]["targets"][0]
+
+
+MONITORING_MUTATIONS = {
+    "scrape target to a missing service": (
+        lambda d, m: _job(m)["static_configs"][0].update({"targets": ["cassnik:8083"]}),
+        "target cassnik:8083: cassnik names no compose service"),
+    "scrape target on a port the worker does not listen on": (
+        lambda d, m: _job(m)["static_configs"][0].update({"targets": ["cassink:9090"]}),
+        "target cassink:9090: cassink does not listen on 9090 (it listens on 8083)"),
+    "scrape target follows the REST port": (
+        lambda d, m: _svc(d, "cassink")["environment"].update({"CONNECT_REST_PORT": "8084"}),
+        "target cassink:8083: cassink does not listen on 8083 (it listens on 8084)"),
+    "wrong metrics path": (
+        lambda d, m: _job(m).update({"metrics_path": "/prometheus"}),
+        "metrics_path is /prometheus; the worker serves /metrics"),
+    "scrape timeout longer than the interval": (
+        lambda d, m: _job(m).update({"scrape_timeout": "10s"}),
+        "scrape_timeout (10s) is longer than scrape_interval (5s)"),
+    "worker not scraped at all": (
+        lambda d, m: m.scrape.update({"scrape_configs": [{"job_name": "self", "static_configs": [
+            {"targets": ["localhost:9090"]}]}]}),
+        "no scrape job targets the worker (cassink)"),
+    "basic auth on the worker but not on the scrape": (
+        lambda d, m: _svc(d, "cassink")["environment"].update(
+            {"CONNECT_REST_AUTH_CREDENTIALS_FILE": "/etc/cassink/users"}),
+        "cassink has basic auth on (CONNECT_REST_AUTH_CREDENTIALS_FILE) but the job sends no basic_auth"),
+    "metric not in docs/metrics.md": (
+        lambda d, m: _first_target(m)[1].update({"expr": "sum(rate(cassink_records_polled_total[1m]))"}),
+        "uses cassink_records_polled_total, which docs/metrics.md does not list"),
+    "_bucket of a metric that is no histogram": (
+        lambda d, m: _first_target(m)[1].update(
+            {"expr": "histogram_quantile(0.9, rate(kafka_connect_sink_task_sink_record_read_rate_bucket[1m]))"}),
+        "uses kafka_connect_sink_task_sink_record_read_rate_bucket, which docs/metrics.md"),
+    "misspelt function": (
+        lambda d, m: _first_target(m)[1].update({"expr": "sum(rat(cassink_records_written_total[1m]))"}),
+        "calls rat(), which is no PromQL function"),
+    "metric in the variable query not in the docs": (
+        lambda d, m: m.dashboards[0][1]["templating"]["list"][0].update(
+            {"query": "label_values(kafka_connect_sink_task_sink_record_reads_total, connector)"}),
+        "variable connector uses kafka_connect_sink_task_sink_record_reads_total"),
+    "undefined template variable": (
+        lambda d, m: _first_target(m)[1].update(
+            {"expr": 'sum(cassink_lag{connector=~"$conector"})'}),
+        "uses $conector, which the dashboard does not define"),
+    "wrong datasource uid on a panel": (
+        lambda d, m: _first_target(m)[0].update({"datasource": {"type": "prometheus", "uid": "prom"}}),
+        "datasource uid 'prom' is not a provisioned one (cassink-prometheus); used by panel 'Running tasks'"),
+    "wrong datasource uid on a target": (
+        lambda d, m: _first_target(m)[1].update({"datasource": {"type": "prometheus", "uid": "P1809F7CD0C75ACF3"}}),
+        "datasource uid 'P1809F7CD0C75ACF3' is not a provisioned one (cassink-prometheus); "
+        "used by panel 'Running tasks' target A"),
+    "wrong datasource uid on the variable": (
+        lambda d, m: m.dashboards[0][1]["templating"]["list"][0].update({"datasource": "Prometheus"}),
+        "datasource uid 'Prometheus' is not a provisioned one (cassink-prometheus); used by variable connector"),
+    "panel without a datasource": (
+        lambda d, m: _first_target(m)[0].pop("datasource"),
+        "has no datasource (provisioned: cassink-prometheus)"),
+    "provisioned datasource uid changed": (
+        lambda d, m: m.datasources[0][1]["datasources"][0].update({"uid": "other"}),
+        "datasource uid 'cassink-prometheus' is not a provisioned one (other); used by panel "
+        "'Running tasks', panel 'Running tasks' target A and "),
+    "datasource without a uid": (
+        lambda d, m: m.datasources[0][1]["datasources"][0].pop("uid"),
+        "datasource Prometheus has no uid"),
+    "datasource url to a missing service": (
+        lambda d, m: m.datasources[0][1]["datasources"][0].update({"url": "http://prom:9090"}),
+        "datasource Prometheus: prom names no compose service"),
+    "datasource url to the wrong port": (
+        lambda d, m: m.datasources[0][1]["datasources"][0].update({"url": "http://prometheus:9091"}),
+        "datasource Prometheus: prometheus does not listen on 9091"),
+    "duplicate panel id": (
+        lambda d, m: _first_target(m)[0].update({"id": 1}),
+        "id 1 is also panel 'Tasks'"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MONITORING_MUTATIONS))
+def test_monitoring_check_rejects(doc, mon, case):
+    mutate, expected = MONITORING_MUTATIONS[case]
+    mutate(doc, mon)
+    found = monitoring_problems(doc, mon)
+    assert any(expected in p for p in found), f"{case}: expected {expected!r} in {found}"
+
+
+@pytest.mark.parametrize("mutate,expected", [
+    (lambda g: g.update({"volumes": [v for v in g["volumes"] if "cassink.json" not in v]}),
+     "provider cassink loads dashboards from /etc/grafana/dashboards, which no bind mount of grafana provides"),
+    (lambda g: g.update({"volumes": [v for v in g["volumes"] if "datasources" not in v]}),
+     "grafana: no datasource is provisioned"),
+    (lambda g: g.update({"volumes": [v for v in g["volumes"] if "provisioning/dashboards" not in v]}),
+     "grafana: no dashboard provider is provisioned"),
+    (lambda g: g["volumes"].append("./integration/compose/monitoring/nope.yml:/etc/grafana/provisioning/alerting/x.yml:ro"),
+     "provisioning ./integration/compose/monitoring/nope.yml -> /etc/grafana/provisioning/alerting/x.yml does not exist"),
+])
+def test_monitoring_checks_what_grafana_mounts(doc, mutate, expected):
+    mutate(_svc(doc, "grafana"))
+    found = problems(doc)
+    assert any(expected in p for p in found), found
+
+
+def test_prometheus_config_must_be_mounted(doc):
+    _svc(doc, "prometheus")["volumes"] = ["prometheus-data:/prometheus"]
+    found = problems(doc)
+    assert any("prometheus: its config /etc/prometheus/prometheus.yml comes from no bind mount" in p
+               for p in found), found
+
+
+def test_provisioning_files_must_parse(doc, tmp_path):
+    bad = tmp_path / "datasource.yml"
+    bad.write_text("apiVersion: 1\ndatasources:\n  - name: [unclosed\n")
+    g = _svc(doc, "grafana")
+    g["volumes"] = [f"{bad}:/etc/grafana/provisioning/datasources/cassink.yml:ro" if "datasources" in v
+                    else v for v in g["volumes"]]
+    found = problems(doc)
+    assert any("grafana provisioning /etc/grafana/provisioning/datasources/cassink.yml:" in p
+               and "does not parse" in p for p in found), found
+
+
+def test_dashboard_must_parse(doc, tmp_path):
+    bad = tmp_path / "cassink.json"
+    bad.write_text("{\"panels\": [")
+    g = _svc(doc, "grafana")
+    g["volumes"] = [f"{bad}:/etc/grafana/dashboards/cassink.json:ro" if "cassink.json" in v
+                    else v for v in g["volumes"]]
+    found = problems(doc)
+    assert any("cassink.json does not parse" in p for p in found), found
+
+
+def test_a_stack_without_monitoring_is_skipped_with_a_note(doc):
+    for name in ("prometheus", "grafana"):
+        del doc["services"][name]
+    report = check.Report()
+    check.check_monitoring(doc, ROOT, report)
+    assert report.problems == [] and any("monitoring: skipped" in n for n in report.notes)
+
+
+def test_metric_names_of_an_expression():
+    names = check.metric_names(
+        'histogram_quantile(0.99, sum by (le, connector) (rate(cassink_write_latency_seconds_bucket'
+        '{connector=~"$connector", task!="x_total"}[$__rate_interval]))) '
+        '/ on(connector) group_left sum without (task) (increase(cassink_batches_total[5m] offset 1h)) '
+        '> bool 1e3 and ignoring(task) kafka_connect_worker_task_count or vector(0)')
+    assert names == {"cassink_write_latency_seconds_bucket", "cassink_batches_total",
+                     "kafka_connect_worker_task_count"}
+    assert check.metric_names("label_values(kafka_connect_sink_task_sink_record_read_total, connector)") \
+        == {"kafka_connect_sink_task_sink_record_read_total"}
+    assert check.metric_names("label_values(connector)") == set()
+    assert check.metric_names('sum(rate(ns:recorded_rule:rate1m[1m]))') == {"ns:recorded_rule:rate1m"}
+
+
+def test_documented_metrics_come_from_the_tables():
+    text = (ROOT / "docs/metrics.md").read_text()
+    documented = check.documented_metrics(text)
+    assert documented["cassink_write_latency_seconds"] == "histogram"
+    assert documented["kafka_connect_sink_task_sink_record_read_total"] == "counter"
+    assert documented["cassink_lag"] == "gauge"
+    assert not check.undocumented("cassink_write_latency_seconds_bucket", documented)
+    assert not check.undocumented("cassink_write_latency_seconds_count", documented)
+    assert check.undocumented("cassink_lag_bucket", documented)
+    assert check.undocumented("cassink_records_polled_total", documented)
+
+
+@pytest.fixture(scope="module")
+def promtool():
+    cli = check.promtool_cli()
+    if cli is None:
+        pytest.skip("no promtool (PROMTOOL_BIN, PATH or $CASSINK_CACHE/promtool/promtool)")
+    return cli
+
+
+def test_promtool_accepts_the_shipped_config(shipped, promtool):
+    report = check.Report()
+    assert check.check_promtool(shipped, ROOT, report, promtool)
+    assert report.problems == [], report.problems
+
+
+def test_promtool_rejects_a_broken_config(doc, promtool, tmp_path):
+    bad = tmp_path / "prometheus.yml"
+    bad.write_text("global:\n  scrape_interval: 5x\nscrape_configs: []\n")
+    _svc(doc, "prometheus")["volumes"] = [f"{bad}:/etc/prometheus/prometheus.yml:ro"]
+    report = check.Report()
+    check.check_promtool(doc, ROOT, report, promtool)
+    assert any(p.startswith("promtool:") for p in report.problems), report.problems
 
 
 # ---- Dockerfile and .dockerignore ---------------------------------------------------------

@@ -102,9 +102,11 @@ impl ClientContext for LagReporter {
     fn stats(&self, statistics: Statistics) {
         for (topic, t) in &statistics.topics {
             for (id, p) in &t.partitions {
-                if *id >= 0 && p.hi_offset >= 0 && p.committed_offset >= 0 {
+                // Only the partitions the task holds (`desired`): the client also knows the
+                // others of a topic it reads.
+                if *id >= 0 && p.desired && p.hi_offset >= 0 && p.committed_offset >= 0 {
                     self.metrics
-                        .set_lag(topic, *id, (p.hi_offset - p.committed_offset).max(0));
+                        .set_end_offset(topic, *id, p.hi_offset, p.committed_offset);
                 }
             }
         }
@@ -146,7 +148,7 @@ impl ConsumerContext for LagReporter {
     /// Distributed mode: the group moves partitions between the tasks of all workers.
     fn post_rebalance(
         &self,
-        _consumer: &rdkafka::consumer::BaseConsumer<Self>,
+        consumer: &rdkafka::consumer::BaseConsumer<Self>,
         rebalance: &rdkafka::consumer::Rebalance<'_>,
     ) {
         use rdkafka::consumer::Rebalance;
@@ -160,8 +162,17 @@ impl ConsumerContext for LagReporter {
             Rebalance::Assign(tpl) => {
                 tracing::info!(partitions = ?list(tpl), "partitions assigned")
             }
-            Rebalance::Revoke(tpl) => tracing::info!(partitions = ?list(tpl), "partitions revoked"),
+            Rebalance::Revoke(tpl) => {
+                tracing::info!(partitions = ?list(tpl), "partitions revoked");
+                // Their lag and offsets are reported by their next owner from now on.
+                for e in tpl.elements() {
+                    self.metrics.remove_partition(e.topic(), e.partition());
+                }
+            }
             Rebalance::Error(e) => tracing::warn!(error = %e, "rebalance failed"),
+        }
+        if let Ok(held) = consumer.assignment() {
+            self.metrics.set_partition_count(held.count());
         }
     }
 }

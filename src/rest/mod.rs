@@ -9,6 +9,7 @@ mod connectors;
 mod openapi;
 mod plugins;
 pub mod tls;
+mod ui;
 
 use crate::kafka::offsets::OffsetsError;
 use crate::logging::LogControl;
@@ -273,6 +274,10 @@ fn routes(state: AppState) -> Router {
         .route("/", get(admin::root))
         .route("/health", get(admin::health))
         .route("/metrics", get(admin::metrics))
+        .route("/metrics/connectors", get(admin::flows))
+        .route("/metrics/connectors/{name}", get(admin::flow))
+        .route("/ui", get(ui::index))
+        .route("/ui/", get(ui::index))
         .route("/openapi.json", get(admin::openapi_json))
         .route("/admin/loggers", get(admin::loggers))
         .route(

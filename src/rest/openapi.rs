@@ -28,6 +28,21 @@ const ROUTES: &[(HttpMethod, &str, &str, &str, &str)] = &[
     ),
     (
         Get,
+        "/metrics/connectors",
+        "Records read, written, skipped, failed, filtered and in flight, rates, write latency and partitions of every connector on this worker",
+        "200",
+        "Flows by connector",
+    ),
+    (
+        Get,
+        "/metrics/connectors/{name}",
+        "One connector's flow on this worker",
+        "200",
+        "Flow",
+    ),
+    (Get, "/ui", "The web console (HTML)", "200", "Console"),
+    (
+        Get,
         "/openapi.json",
         "This document",
         "200",

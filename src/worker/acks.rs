@@ -1,7 +1,7 @@
 //! Acknowledgement bookkeeping of one task: for each partition, which records read are
-//! written, skipped (dead-lettered or logged under `errors.tolerance=all`), failed or still
-//! pending, and the offset that may be committed: the one after the longest run of written or
-//! skipped records from the first record read. A failed or pending record stops that run, on
+//! written, skipped (dead-lettered or logged under `errors.tolerance=all`), filtered (dropped
+//! by a transform), failed or still pending, and the offset that may be committed: the one
+//! after the longest run of written, skipped or filtered records from the first record read. A failed or pending record stops that run, on
 //! its partition only.
 
 use crate::record::Position;
@@ -13,12 +13,17 @@ pub enum Outcome {
     Pending,
     Written,
     Skipped,
+    /// Dropped by a transform: done, as a skipped record is, but not an error.
+    Filtered,
     Failed,
 }
 
 impl Outcome {
     fn is_done(self) -> bool {
-        matches!(self, Outcome::Written | Outcome::Skipped)
+        matches!(
+            self,
+            Outcome::Written | Outcome::Skipped | Outcome::Filtered
+        )
     }
 }
 
@@ -27,7 +32,17 @@ impl Outcome {
 pub struct Counts {
     pub written: u64,
     pub skipped: u64,
+    pub filtered: u64,
     pub failed: u64,
+}
+
+impl std::ops::AddAssign for Counts {
+    fn add_assign(&mut self, other: Counts) {
+        self.written += other.written;
+        self.skipped += other.skipped;
+        self.filtered += other.filtered;
+        self.failed += other.failed;
+    }
 }
 
 #[derive(Debug)]
@@ -101,6 +116,7 @@ impl Ledger {
         match outcome {
             Outcome::Written => l.counts.written += 1,
             Outcome::Skipped => l.counts.skipped += 1,
+            Outcome::Filtered => l.counts.filtered += 1,
             Outcome::Failed => l.counts.failed += 1,
             Outcome::Pending => {}
         }
@@ -120,6 +136,15 @@ impl Ledger {
             .find(|l| l.partition == partition && l.topic == topic)
             .map(|l| l.counts)
             .unwrap_or_default()
+    }
+
+    /// How many records of every partition ended each way.
+    pub fn totals(&self) -> Counts {
+        let mut totals = Counts::default();
+        for l in &self.partitions {
+            totals += l.counts;
+        }
+        totals
     }
 
     /// The first failed record, in the order partitions were first read.
@@ -224,9 +249,8 @@ mod tests {
         assert_eq!(
             l.counts("t", 0),
             Counts {
-                written: 0,
-                skipped: 0,
-                failed: 1
+                failed: 1,
+                ..Counts::default()
             }
         );
         assert_eq!(committable(&l).get(&("t".into(), 0)), None);

@@ -11,7 +11,7 @@ use super::task::{Control, State, TaskSpec, TaskStatus};
 use super::tolerance::{Failure, Tolerance};
 use crate::connector::{RecordFailure, SinkError, SinkTask, Stage, TaskContext};
 use crate::kafka::consumer::{self as kc, TaskConsumer};
-use crate::metrics::TaskMetrics;
+use crate::metrics::{Settled, TaskMetrics};
 use crate::record::SinkRecord;
 use crate::transform::Chain;
 use futures::StreamExt;
@@ -137,6 +137,7 @@ impl Runner {
             )));
         }
         let problem = self.redact(&problem);
+        self.metrics.retry();
         tracing::warn!(problem = %problem, retry_in = ?retry.delay, "transient failure, retrying");
         self.set(
             State::Running,
@@ -343,6 +344,7 @@ impl Runner {
         };
         drop(stream);
         self.commit(&consumer);
+        self.metrics.forget_partitions();
         result
     }
 
@@ -374,6 +376,7 @@ impl Runner {
         // A partition the group moved to another task was committed when it was revoked;
         // from then on only its new owner commits it.
         let held = kc::current_assignment(consumer);
+        self.metrics.set_partition_count(held.len());
         let held = |tp: &(String, i32)| held.contains(tp);
         acked.retain(|tp, _| held(tp));
         self.acked
@@ -382,7 +385,11 @@ impl Runner {
             .retain(|tp, _| held(tp));
         self.committed.retain(|tp, _| held(tp));
         if acked != self.committed {
-            match tokio::task::block_in_place(|| kc::commit(consumer, &self.group, &acked)) {
+            let started = Instant::now();
+            let result = tokio::task::block_in_place(|| kc::commit(consumer, &self.group, &acked));
+            self.metrics
+                .offset_commit(result.is_ok(), started.elapsed());
+            match result {
                 Ok(()) => {
                     tracing::debug!(offsets = ?acked, "committed");
                     self.committed = acked;
@@ -397,15 +404,40 @@ impl Runner {
         }
     }
 
-    /// Converts, writes and acknowledges one chunk. Returns `Err` when the task must end.
+    /// Converts, writes and acknowledges one chunk, and counts what became of its records.
+    /// Returns `Err` when the task must end.
     async fn process(
         &mut self,
         sink: &mut dyn SinkTask,
         converters: &Stages,
         chunk: Vec<Result<BorrowedMessage<'_>, rdkafka::error::KafkaError>>,
     ) -> Result<(), Exit> {
-        self.metrics.records_polled.inc_by(chunk.len() as u64);
+        let read = chunk.iter().filter(|m| m.is_ok()).count();
+        self.metrics.read(read);
         let mut ledger = Ledger::default();
+        let result = self
+            .process_chunk(sink, converters, chunk, &mut ledger)
+            .await;
+        let done = ledger.totals();
+        // What the chunk did not get to (after a failure, or a stop while retrying) is read
+        // again when the task restarts: not written because of that failure.
+        let settled = done.written + done.skipped + done.filtered;
+        self.metrics.settled(Settled {
+            written: done.written,
+            skipped: done.skipped,
+            filtered: done.filtered,
+            failed: (read as u64).saturating_sub(settled),
+        });
+        result
+    }
+
+    async fn process_chunk(
+        &mut self,
+        sink: &mut dyn SinkTask,
+        converters: &Stages,
+        chunk: Vec<Result<BorrowedMessage<'_>, rdkafka::error::KafkaError>>,
+        ledger: &mut Ledger,
+    ) -> Result<(), Exit> {
         let mut records = Vec::with_capacity(chunk.len());
         let mut skipped: Vec<Failure> = Vec::new();
         // A conversion failure that is not tolerated: the records before it are still written.
@@ -445,11 +477,11 @@ impl Runner {
                     // Dropped by a transform: acknowledged, not written.
                     let position = intake::position(&msg);
                     ledger.read(&position);
-                    ledger.mark(&position, Outcome::Skipped);
-                    self.metrics.records_filtered.inc();
+                    ledger.mark(&position, Outcome::Filtered);
                 }
                 Err(f) => {
                     ledger.read(&f.position);
+                    self.metrics.record_error();
                     if self.tolerance.tolerates(f.stage) {
                         skipped.push(f);
                     } else {
@@ -461,15 +493,13 @@ impl Runner {
             }
         }
         let rejected = self.write(sink, &records).await?;
-        self.metrics
-            .records_written
-            .inc_by(records.len().saturating_sub(rejected.len()) as u64);
         let mut was_rejected = vec![false; records.len()];
         let mut failed: Vec<Failure> = Vec::new();
         for (index, r) in rejected {
             if let Some(flag) = was_rejected.get_mut(index) {
                 *flag = true;
             }
+            self.metrics.record_error();
             if self.tolerance.tolerates(r.stage) {
                 skipped.push(r);
             } else {
@@ -486,12 +516,12 @@ impl Runner {
             if let Err(exit) = self.dead_letter(f).await {
                 // What was written before still counts; nothing from this record on.
                 ledger.mark(&f.position, Outcome::Failed);
-                self.acknowledge(&ledger);
+                self.acknowledge(ledger);
                 return Err(exit);
             }
             ledger.mark(&f.position, Outcome::Skipped);
         }
-        self.acknowledge(&ledger);
+        self.acknowledge(ledger);
         // The first failure in read order ends the task; nothing past any failure is committed.
         let first = failed.into_iter().next().or(fatal);
         match first {
@@ -517,12 +547,9 @@ impl Runner {
         loop {
             let started = Instant::now();
             let result = sink.put(records).await;
-            self.metrics
-                .write_latency
-                .observe(started.elapsed().as_secs_f64());
-            self.metrics.batches.inc();
             match result {
                 Ok(rejected) => {
+                    self.metrics.put(records.len(), started.elapsed());
                     if retrying {
                         tracing::info!("sink recovered");
                         self.set(State::Running, None);
@@ -547,8 +574,8 @@ impl Runner {
     /// Logs a skipped record and, when a DLQ is configured, produces it there and waits for
     /// the acknowledgement (retrying broker outages) before its offset may be committed.
     async fn dead_letter(&mut self, f: &Failure) -> Result<(), Exit> {
-        self.metrics.records_failed.inc();
         if self.tolerance.log_enabled {
+            self.metrics.error_logged();
             if self.tolerance.log_messages {
                 tracing::error!(position = %f.position, stage = f.stage.as_connect_str(), error = %f.message, key = ?f.raw.key, value = ?f.raw.value, "record skipped (error tolerance)");
             } else {
@@ -558,7 +585,9 @@ impl Runner {
         let mut retry = Retry::new();
         loop {
             let Some(dlq) = &self.dlq else { return Ok(()) };
-            match dlq.send(f).await {
+            let sent = dlq.send(f).await;
+            self.metrics.dead_letter(sent.is_ok());
+            match sent {
                 Ok(()) => return Ok(()),
                 Err(e) if !e.is_retriable() => {
                     return Err(Exit::Failed(format!("{CONNECT_EXCEPTION}: {e}")))

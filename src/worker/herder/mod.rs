@@ -567,6 +567,14 @@ impl Herder {
         Ok(())
     }
 
+    /// The status of every connector as far as this worker runs it (for the metrics).
+    pub async fn local_statuses(&self) -> Vec<ConnectorStateInfo> {
+        let map = self.connectors.lock().await;
+        map.iter()
+            .map(|(name, c)| self.local_status_of(name, c))
+            .collect()
+    }
+
     /// Stores each connector's current status (for diagnosis after a restart).
     pub async fn persist_statuses(&self) {
         let map = self.connectors.lock().await;
