@@ -389,16 +389,8 @@ fn read_connector(path: &Path) -> anyhow::Result<(String, ConfigMap)> {
             Some(serde_json::Value::Object(c)) => (c, obj.get("name").and_then(|n| n.as_str())),
             _ => (obj, None),
         };
-        let mut config = ConfigMap::new();
-        for (k, v) in map {
-            let s = match v {
-                serde_json::Value::String(s) => s.clone(),
-                serde_json::Value::Null => continue,
-                other if !other.is_object() && !other.is_array() => other.to_string(),
-                _ => anyhow::bail!("{}: value of {k} must be a string", path.display()),
-            };
-            config.insert(k.clone(), s);
-        }
+        let mut config =
+            cassink::config::from_json(map).with_context(|| format!("{}", path.display()))?;
         if let Some(n) = top_name {
             config.entry("name".into()).or_insert_with(|| n.to_string());
         }

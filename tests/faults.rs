@@ -680,3 +680,129 @@ async fn sigterm_mid_ingest_commits_exactly_what_was_written() {
         }),
     );
 }
+
+/// The herder never holds its lock across a task drain (issue 18): connector `b` writes to a
+/// Cassandra that stops answering (behind the test's proxy, stalled: connections stay open and
+/// nothing comes back, as from a SIGSTOPped server; the shared server itself keeps serving the
+/// other tests), so its task hangs in a write and a restart of `b` is stuck draining it for
+/// the stop timeout (30 s), after which the task is aborted. All along, `GET /connectors`
+/// and the statuses of `a` (healthy) and of `b` (its task RESTARTING) answer within 2 s
+/// each; once the server answers again, every record of `b` lands.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_answer_while_a_restart_is_stuck_draining_a_task() {
+    let kafka = bootstrap();
+    let healthy = Cassandra::for_test().await;
+    let stalled = Cassandra::behind_proxy().await;
+    let session = healthy.session().await;
+    let (ks_a, ks_b) = (
+        healthy.meter_table(&session, "flt_reads_a").await,
+        healthy.meter_table(&session, "flt_reads_b").await,
+    );
+    let (topic_a, topic_b) = (unique("flt-reads-a"), unique("flt-reads-b"));
+    for topic in [&topic_a, &topic_b] {
+        produce::ensure_topic(&kafka, topic, 1)
+            .await
+            .expect("create topic");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let worker = Worker::start(dir.path(), &kafka).await;
+    let (a, b) = (unique("reads-a"), unique("reads-b"));
+    worker
+        .create_connector(&a, &meter_connector(&topic_a, &ks_a, &healthy, 1, &[]))
+        .await;
+    // The hung write must outlast the drain: no driver timeout before the stop timeout.
+    let b_config = meter_connector(
+        &topic_b,
+        &ks_b,
+        &stalled,
+        1,
+        &[("queryExecutionTimeout", "120")],
+    );
+    worker.create_connector(&b, &b_config).await;
+    worker.wait_running(&a, 1).await;
+    worker.wait_running(&b, 1).await;
+    // b writes through the proxy before it stalls.
+    produce_in_background(&kafka, &topic_b, 50, None, 7)
+        .await
+        .expect("produce");
+    let mut counter = Counter::new(&healthy, &format!("{ks_b}.meter_data"));
+    wait_rows(&mut counter, &worker, &b, 50, Duration::from_secs(60)).await;
+
+    stalled.network(ProxyMode::Stall);
+    produce_in_background(&kafka, &topic_b, 250, None, 7)
+        .await
+        .expect("produce");
+    let http = reqwest::Client::new();
+    let in_flight = |body: &serde_json::Value| body["records"]["in_flight"].as_u64().unwrap_or(0);
+    let started = Instant::now();
+    loop {
+        let flow: serde_json::Value = http
+            .get(worker.url(&format!("/metrics/connectors/{b}")))
+            .send()
+            .await
+            .expect("GET flow")
+            .json()
+            .await
+            .expect("flow JSON");
+        if in_flight(&flow) > 0 {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "b never had records in flight: {flow}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    let restart = {
+        let url = worker.url(&format!("/connectors/{b}/restart?includeTasks=true"));
+        let http = http.clone();
+        tokio::spawn(async move {
+            let started = Instant::now();
+            let r = http.post(url).send().await.expect("POST restart");
+            (r.status().as_u16(), started.elapsed())
+        })
+    };
+    // The restart request is being served (stopping b's task) before the reads start.
+    let started = Instant::now();
+    let mut slowest = Duration::ZERO;
+    let mut saw_restarting = false;
+    while !restart.is_finished() {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the restart did not end with the stop timeout"
+        );
+        for path in [
+            "/connectors".to_string(),
+            format!("/connectors/{a}/status"),
+            format!("/connectors/{b}/status"),
+            format!("/connectors/{a}/config"),
+        ] {
+            let asked = Instant::now();
+            let r =
+                tokio::time::timeout(Duration::from_secs(2), http.get(worker.url(&path)).send())
+                    .await
+                    .unwrap_or_else(|_| panic!("GET {path} took more than 2 s during b's restart"))
+                    .expect("GET");
+            assert_eq!(r.status().as_u16(), 200, "GET {path}");
+            let body: serde_json::Value = r.json().await.unwrap_or_default();
+            if path.ends_with(&format!("{b}/status")) {
+                saw_restarting |= body["tasks"][0]["state"] == "RESTARTING";
+            }
+            slowest = slowest.max(asked.elapsed());
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let (status, took) = restart.await.expect("restart task");
+    assert!(status == 202 || status == 204, "restart answered {status}");
+    assert!(
+        took >= Duration::from_secs(25),
+        "the restart took {took:?}: the drain was not stuck, so nothing was shown"
+    );
+    assert!(saw_restarting, "b's task was never reported RESTARTING");
+    eprintln!("restart stuck for {took:?}; slowest read meanwhile: {slowest:?}");
+    stalled.network(ProxyMode::Forward);
+    worker.wait_running(&b, 1).await;
+    // The same seed: the first 50 records again, then 200 new ones.
+    wait_rows(&mut counter, &worker, &b, 250, Duration::from_secs(120)).await;
+}

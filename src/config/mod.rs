@@ -18,6 +18,42 @@ pub fn config_of(pairs: &[(&str, &str)]) -> ConfigMap {
         .collect()
 }
 
+/// A connector config value given as a JSON object or array: Connect takes strings (and
+/// numbers and booleans, which it stores as strings) only.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("Invalid value for connector configuration {key}: expected a string")]
+pub struct NotAString {
+    pub key: String,
+}
+
+/// One connector config value from JSON as Connect reads it: numbers and booleans become
+/// strings, `null` is no value.
+pub fn scalar(key: &str, value: &serde_json::Value) -> Result<Option<String>, NotAString> {
+    use serde_json::Value;
+    match value {
+        Value::String(s) => Ok(Some(s.clone())),
+        Value::Number(n) => Ok(Some(n.to_string())),
+        Value::Bool(b) => Ok(Some(b.to_string())),
+        Value::Null => Ok(None),
+        Value::Array(_) | Value::Object(_) => Err(NotAString {
+            key: key.to_string(),
+        }),
+    }
+}
+
+/// A connector config from a JSON object (see [`scalar`]).
+pub fn from_json(
+    obj: &serde_json::Map<String, serde_json::Value>,
+) -> Result<ConfigMap, NotAString> {
+    let mut out = ConfigMap::new();
+    for (key, value) in obj {
+        if let Some(text) = scalar(key, value)? {
+            out.insert(key.clone(), text);
+        }
+    }
+    Ok(out)
+}
+
 /// Connect's config types, named as `GET /connector-plugins/{p}/config` reports them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "UPPERCASE")]

@@ -30,27 +30,8 @@ fn bool_param(pairs: &[(String, String)], key: &str) -> ApiResult<bool> {
     }
 }
 
-/// A JSON scalar as Connect stores it (numbers and booleans become strings).
-fn scalar(key: &str, v: &Value) -> ApiResult<Option<String>> {
-    match v {
-        Value::String(s) => Ok(Some(s.clone())),
-        Value::Number(n) => Ok(Some(n.to_string())),
-        Value::Bool(b) => Ok(Some(b.to_string())),
-        Value::Null => Ok(None),
-        _ => Err(ApiError::bad_request(format!(
-            "Invalid value for connector configuration {key}: expected a string"
-        ))),
-    }
-}
-
 fn config_map(obj: &Map<String, Value>) -> ApiResult<ConfigMap> {
-    let mut out = ConfigMap::new();
-    for (k, v) in obj {
-        if let Some(s) = scalar(k, v)? {
-            out.insert(k.clone(), s);
-        }
-    }
-    Ok(out)
+    crate::config::from_json(obj).map_err(|e| ApiError::bad_request(e.to_string()))
 }
 
 fn created(name: &str, body: impl serde::Serialize) -> Response {
@@ -165,7 +146,10 @@ pub async fn patch_config(
 ) -> ApiResult<Response> {
     let mut patch = BTreeMap::new();
     for (k, v) in &body {
-        patch.insert(k.clone(), scalar(k, v)?);
+        patch.insert(
+            k.clone(),
+            crate::config::scalar(k, v).map_err(|e| ApiError::bad_request(e.to_string()))?,
+        );
     }
     Ok(Json(s.herder.patch_config(&name, patch).await?).into_response())
 }

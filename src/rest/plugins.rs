@@ -70,21 +70,8 @@ pub async fn validate(
     Body(body): Body<Map<String, Value>>,
 ) -> ApiResult<Response> {
     let p = plugin(&name)?;
-    let mut config = crate::config::ConfigMap::new();
-    for (k, v) in &body {
-        let s = match v {
-            Value::String(s) => s.clone(),
-            Value::Number(n) => n.to_string(),
-            Value::Bool(b) => b.to_string(),
-            Value::Null => continue,
-            _ => {
-                return Err(ApiError::bad_request(format!(
-                    "Invalid value for connector configuration {k}: expected a string"
-                )))
-            }
-        };
-        config.insert(k.clone(), s);
-    }
+    let mut config =
+        crate::config::from_json(&body).map_err(|e| ApiError::bad_request(e.to_string()))?;
     match config.get("connector.class") {
         Some(class) => {
             let matches = find_plugin(class).is_some_and(|q| q.class_name() == p.class_name());

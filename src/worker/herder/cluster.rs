@@ -8,7 +8,7 @@
 //! members of `connect-<name>`, so two workers briefly running the same task id (while their
 //! views of the membership converge) still never consume one partition twice.
 
-use super::{Connector, Herder, Result};
+use super::{Herder, Result};
 use crate::store::Distributed;
 use crate::store::{Cluster, StoreError, StoreEvent, TaskSnapshot, TaskStatus};
 use crate::worker::status::TaskState;
@@ -212,17 +212,13 @@ impl Herder {
                 include_tasks,
                 only_failed,
             } => {
-                let mut map = self.connectors.lock().await;
-                if let Some(c) = map.get_mut(&connector) {
-                    self.apply_restart(&connector, c, include_tasks, only_failed)
-                        .await;
-                }
+                let _change = self.changing(&connector).await;
+                self.apply_restart(&connector, include_tasks, only_failed)
+                    .await;
             }
             StoreEvent::RestartTask { connector, task } => {
-                let mut map = self.connectors.lock().await;
-                if let Some(c) = map.get_mut(&connector) {
-                    self.restart_tasks(&connector, c, &[task]).await;
-                }
+                let _change = self.changing(&connector).await;
+                self.restart_tasks(&connector, &[task]).await;
             }
         }
     }
@@ -230,30 +226,32 @@ impl Herder {
     /// Brings every connector's local tasks in line with the current assignment: stops the
     /// tasks that moved away (draining and committing) and starts the ones that moved here.
     async fn rebalance(&self) {
-        let mut map = self.connectors.lock().await;
-        for (name, c) in map.iter_mut() {
-            self.align(name, c).await;
+        for name in self.names().await {
+            let _change = self.changing(&name).await;
+            self.align(&name).await;
         }
     }
 
-    async fn align(&self, name: &str, c: &mut Connector) {
-        if c.failure.is_some() || c.task_count == 0 {
+    /// The caller holds the change lock of `name`.
+    async fn align(&self, name: &str) {
+        let plan = self.with_connector(name, |c| {
+            if c.failure.is_some() || c.task_count == 0 {
+                return None;
+            }
+            let wanted = self.my_tasks(name, c.task_count);
+            let gone: Vec<u32> = c
+                .tasks
+                .keys()
+                .copied()
+                .filter(|id| !wanted.contains(id))
+                .collect();
+            Some((gone, wanted))
+        });
+        let Ok(Some((gone, wanted))) = plan.await else {
             return;
-        }
-        let wanted = self.my_tasks(name, c.task_count);
-        let gone: Vec<u32> = c
-            .tasks
-            .keys()
-            .copied()
-            .filter(|id| !wanted.contains(id))
-            .collect();
-        self.replace_tasks(name, c, &gone, &wanted).await;
-        tracing::info!(
-            connector = name,
-            here = ?c.tasks.keys().collect::<Vec<_>>(),
-            moved_away = ?gone,
-            "tasks rebalanced"
-        );
+        };
+        self.replace_tasks(name, &gone, &wanted).await;
+        tracing::info!(connector = name, moved_away = ?gone, "tasks rebalanced");
     }
 }
 

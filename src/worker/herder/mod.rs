@@ -2,6 +2,12 @@
 //! restarts, statuses and offsets. Every change is written to the [`ConfigStore`] before it
 //! takes effect, so a restarted worker brings each connector back in its target state.
 //! The herder knows no HTTP: `rest/` maps [`HerderError`] to status codes.
+//!
+//! Locking: every change to a connector holds that connector's change lock
+//! ([`Herder::changing`]) from start to end, task drains and store writes included, so
+//! changes to one connector happen one after the other. The map of connectors is locked only
+//! for in-memory work, never across I/O or a drain: reads (`status`, `config`, `tasks`, the
+//! list) answer at once while another connector restarts or a store write is slow.
 
 use crate::config::ConfigMap;
 use crate::kafka::client::Role;
@@ -13,7 +19,7 @@ use crate::worker::status::{
 };
 use crate::worker::task::{State, TaskHandle, TaskSpec};
 use crate::worker::validation::{self, plugin_for, tasks_max};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Mutex;
@@ -57,6 +63,8 @@ struct Connector {
     task_count: u32,
     /// The tasks this worker runs, by id (all of them in standalone mode).
     tasks: BTreeMap<u32, TaskHandle>,
+    /// Tasks being stopped to be started again: reported RESTARTING meanwhile.
+    restarting: BTreeSet<u32>,
     /// Set when the connector itself cannot run (invalid stored config, unknown plugin).
     failure: Option<String>,
     /// The committed offsets at the last `PUT /connectors/{c}/topics/reset`: a topic is
@@ -71,6 +79,7 @@ impl Connector {
             target,
             task_count: 0,
             tasks: BTreeMap::new(),
+            restarting: BTreeSet::new(),
             failure: None,
             topics_baseline: BTreeMap::new(),
         }
@@ -84,6 +93,8 @@ pub struct Herder {
     cluster: Option<cluster::Membership>,
     offsets: OffsetsAdmin,
     connectors: Mutex<BTreeMap<String, Connector>>,
+    /// The change lock of each connector (see the module's comment).
+    changes: std::sync::Mutex<BTreeMap<String, Arc<Mutex<()>>>>,
     /// Last status written per connector (time zeroed), to skip unchanged writes.
     persisted: std::sync::Mutex<BTreeMap<String, crate::store::StatusSnapshot>>,
     /// Why the last write to the worker's storage (status records, heartbeats) failed; `None`
@@ -125,9 +136,22 @@ impl Herder {
             cluster,
             offsets,
             connectors: Mutex::new(BTreeMap::new()),
+            changes: std::sync::Mutex::new(BTreeMap::new()),
             persisted: std::sync::Mutex::new(BTreeMap::new()),
             storage_problem: std::sync::Mutex::new(None),
         })
+    }
+
+    /// Waits for, and holds until dropped, the change lock of connector `name`.
+    async fn changing(&self, name: &str) -> tokio::sync::OwnedMutexGuard<()> {
+        let lock = self
+            .changes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(name.to_string())
+            .or_default()
+            .clone();
+        lock.lock_owned().await
     }
 
     /// Why the worker cannot write to its storage right now, if it cannot.
@@ -277,67 +301,80 @@ impl Herder {
     pub async fn create(
         &self,
         name: &str,
-        mut config: ConfigMap,
+        config: ConfigMap,
         initial: TargetState,
     ) -> Result<ConnectorInfo> {
-        match config.get("name") {
-            Some(n) if n != name => {
-                return Err(HerderError::BadRequest(format!(
-                    "Connector name configuration ({n}) doesn't match connector name in the URL ({name})"
-                )))
-            }
-            _ => {
-                config.insert("name".into(), name.to_string());
-            }
-        }
+        let config = named(name, config)?;
         self.validated(&config)?;
+        let _change = self.changing(name).await;
+        self.create_changing(name, config, initial).await
+    }
+
+    /// Creates a connector; the caller holds its change lock.
+    async fn create_changing(
+        &self,
+        name: &str,
+        config: ConfigMap,
+        initial: TargetState,
+    ) -> Result<ConnectorInfo> {
         self.sync()?;
-        let mut map = self.connectors.lock().await;
-        if map.contains_key(name) || self.store.get(name)?.is_some() {
+        if self.connectors.lock().await.contains_key(name) || self.store.get(name)?.is_some() {
             return Err(HerderError::AlreadyExists(name.to_string()));
         }
         self.store.put_config(name, &config, initial)?;
         let mut c = Connector::new(config, initial);
         self.start_tasks(name, &mut c);
         let info = info_of(name, &c);
-        map.insert(name.to_string(), c);
+        self.connectors.lock().await.insert(name.to_string(), c);
         tracing::info!(connector = name, "created connector");
         Ok(info)
     }
 
     /// `PUT /connectors/{c}/config`: creates (returns `true`) or replaces the config and
     /// restarts the tasks with it.
-    pub async fn put_config(
-        &self,
-        name: &str,
-        mut config: ConfigMap,
-    ) -> Result<(bool, ConnectorInfo)> {
-        match config.get("name") {
-            Some(n) if n != name => {
-                return Err(HerderError::BadRequest(format!(
-                    "Connector name configuration ({n}) doesn't match connector name in the URL ({name})"
-                )))
-            }
-            _ => {
-                config.insert("name".into(), name.to_string());
-            }
-        }
+    pub async fn put_config(&self, name: &str, config: ConfigMap) -> Result<(bool, ConnectorInfo)> {
+        let config = named(name, config)?;
         self.validated(&config)?;
+        let _change = self.changing(name).await;
         self.sync()?;
-        let mut map = self.connectors.lock().await;
-        let Some(c) = map.get_mut(name) else {
-            drop(map);
+        let target = self.connectors.lock().await.get(name).map(|c| c.target);
+        let Some(target) = target else {
             return self
-                .create(name, config, TargetState::Running)
+                .create_changing(name, config, TargetState::Running)
                 .await
                 .map(|info| (true, info));
         };
-        self.store.put_config(name, &config, c.target)?;
-        stop_handles(name, std::mem::take(&mut c.tasks)).await;
-        c.config = config;
-        self.start_tasks(name, c);
+        self.store.put_config(name, &config, target)?;
+        let draining = self
+            .with_connector(name, |c| {
+                c.restarting = c.tasks.keys().copied().collect();
+                std::mem::take(&mut c.tasks)
+            })
+            .await?;
+        stop_handles(name, draining).await;
+        let info = self
+            .with_connector(name, |c| {
+                c.config = config;
+                c.restarting.clear();
+                self.start_tasks(name, c);
+                info_of(name, c)
+            })
+            .await?;
         tracing::info!(connector = name, "updated connector config");
-        Ok((false, info_of(name, c)))
+        Ok((false, info))
+    }
+
+    /// Runs `f` on connector `name` under the map lock (in-memory work only).
+    async fn with_connector<T>(
+        &self,
+        name: &str,
+        f: impl FnOnce(&mut Connector) -> T,
+    ) -> Result<T> {
+        let mut map = self.connectors.lock().await;
+        let c = map
+            .get_mut(name)
+            .ok_or_else(|| HerderError::NotFound(name.into()))?;
+        Ok(f(c))
     }
 
     /// `PATCH /connectors/{c}/config`: `None` removes a key.
@@ -397,16 +434,29 @@ impl Herder {
                 trace: s.trace,
             }
         };
+        let restarting = |id: u32| TaskState {
+            version: env!("CARGO_PKG_VERSION"),
+            id,
+            state: State::Restarting,
+            worker_id: self.worker.worker_id.clone(),
+            trace: None,
+        };
         let (worker_id, tasks) = match &self.cluster {
             None => (
                 self.worker.worker_id.clone(),
-                c.tasks.iter().map(|(id, h)| local(*id, h)).collect(),
+                (0..c.task_count)
+                    .filter_map(|id| match c.tasks.get(&id) {
+                        Some(h) => Some(local(id, h)),
+                        None => c.restarting.contains(&id).then(|| restarting(id)),
+                    })
+                    .collect(),
             ),
             Some(m) => {
                 let remote = m.task_statuses(name);
                 let tasks = (0..c.task_count)
                     .map(|id| match c.tasks.get(&id) {
                         Some(h) => local(id, h),
+                        None if c.restarting.contains(&id) => restarting(id),
                         None => m.remote_task_state(name, id, &remote),
                     })
                     .collect();
@@ -429,7 +479,9 @@ impl Herder {
     /// The status of what this worker runs (what it publishes to the status topic).
     fn local_status_of(&self, name: &str, c: &Connector) -> ConnectorStateInfo {
         let mut status = self.status_of(name, c);
-        status.tasks.retain(|t| c.tasks.contains_key(&t.id));
+        status
+            .tasks
+            .retain(|t| c.tasks.contains_key(&t.id) || c.restarting.contains(&t.id));
         status
     }
 
@@ -464,27 +516,34 @@ impl Herder {
     }
 
     async fn set_target(&self, name: &str, target: TargetState) -> Result<()> {
-        let mut map = self.connectors.lock().await;
-        let c = map
-            .get_mut(name)
-            .ok_or_else(|| HerderError::NotFound(name.into()))?;
-        if c.target == target {
+        let _change = self.changing(name).await;
+        if self.with_connector(name, |c| c.target).await? == target {
             return Ok(());
         }
         self.sync()?;
         self.store.put_target_state(name, target)?;
-        self.transition(name, c, target).await;
+        let draining = self
+            .with_connector(name, |c| self.transition(name, c, target))
+            .await?;
+        stop_handles(name, draining).await;
         Ok(())
     }
 
-    /// Moves a connector's tasks from its current target state to `target`.
-    async fn transition(&self, name: &str, c: &mut Connector, target: TargetState) {
+    /// Moves a connector's tasks from its current target state to `target`. Returns the
+    /// tasks to drain (when stopping), which the caller stops after releasing the map.
+    fn transition(
+        &self,
+        name: &str,
+        c: &mut Connector,
+        target: TargetState,
+    ) -> BTreeMap<u32, TaskHandle> {
         let previous = c.target;
         c.target = target;
+        tracing::info!(connector = name, target_state = ?target, "target state changed");
         match target {
             TargetState::Stopped => {
-                stop_handles(name, std::mem::take(&mut c.tasks)).await;
                 c.task_count = 0;
+                return std::mem::take(&mut c.tasks);
             }
             TargetState::Paused if previous == TargetState::Running => {
                 c.tasks.values().for_each(TaskHandle::pause);
@@ -495,7 +554,7 @@ impl Herder {
             // From STOPPED (no tasks): start them in the new state.
             _ => self.start_tasks(name, c),
         }
-        tracing::info!(connector = name, target_state = ?target, "target state changed");
+        BTreeMap::new()
     }
 
     /// Distributed mode: brings connector `name` in line with the store after a config
@@ -503,8 +562,8 @@ impl Herder {
     /// reconfigures, pauses/resumes/stops or deletes the local tasks as needed; a record this
     /// worker wrote itself finds nothing to do.
     pub async fn reconcile(&self, name: &str) {
-        // Read under the lock: a local change in between cannot be overtaken by older state.
-        let mut map = self.connectors.lock().await;
+        // Under the change lock: a local change cannot be overtaken by older state.
+        let _change = self.changing(name).await;
         let stored = match self.store.get(name) {
             Ok(s) => s,
             Err(e) => {
@@ -512,10 +571,13 @@ impl Herder {
                 return;
             }
         };
+        let mut map = self.connectors.lock().await;
         match (stored, map.get_mut(name)) {
             (None, None) => {}
             (None, Some(_)) => {
-                if let Some(c) = map.remove(name) {
+                let gone = map.remove(name);
+                drop(map);
+                if let Some(c) = gone {
                     stop_handles(name, c.tasks).await;
                 }
                 crate::metrics::global().remove_connector(name);
@@ -528,14 +590,24 @@ impl Herder {
                 tracing::info!(connector = name, "created connector (config topic)");
             }
             (Some(s), Some(c)) if c.config != s.config => {
-                stop_handles(name, std::mem::take(&mut c.tasks)).await;
-                c.config = s.config;
-                c.target = s.target_state;
-                self.start_tasks(name, c);
-                tracing::info!(connector = name, "updated connector config (config topic)");
+                c.restarting = c.tasks.keys().copied().collect();
+                let draining = std::mem::take(&mut c.tasks);
+                drop(map);
+                stop_handles(name, draining).await;
+                let started = self.with_connector(name, |c| {
+                    c.config = s.config;
+                    c.target = s.target_state;
+                    c.restarting.clear();
+                    self.start_tasks(name, c);
+                });
+                if started.await.is_ok() {
+                    tracing::info!(connector = name, "updated connector config (config topic)");
+                }
             }
             (Some(s), Some(c)) if c.target != s.target_state => {
-                self.transition(name, c, s.target_state).await;
+                let draining = self.transition(name, c, s.target_state);
+                drop(map);
+                stop_handles(name, draining).await;
             }
             (Some(_), Some(_)) => {}
         }
@@ -555,9 +627,12 @@ impl Herder {
 
     /// `DELETE /connectors/{c}`: stops the tasks and forgets the connector.
     pub async fn delete(&self, name: &str) -> Result<()> {
+        let _change = self.changing(name).await;
         self.sync()?;
-        let mut map = self.connectors.lock().await;
-        let c = map
+        let c = self
+            .connectors
+            .lock()
+            .await
             .remove(name)
             .ok_or_else(|| HerderError::NotFound(name.into()))?;
         stop_handles(name, c.tasks).await;
@@ -577,11 +652,15 @@ impl Herder {
 
     /// Stores each connector's current status (for diagnosis after a restart).
     pub async fn persist_statuses(&self) {
-        let map = self.connectors.lock().await;
+        let snapshots: Vec<(String, crate::store::StatusSnapshot)> = {
+            let map = self.connectors.lock().await;
+            map.iter()
+                .map(|(name, c)| (name.clone(), self.local_status_of(name, c).snapshot()))
+                .collect()
+        };
         let mut persisted = self.persisted.lock().unwrap_or_else(|p| p.into_inner());
-        persisted.retain(|name, _| map.contains_key(name));
-        for (name, c) in map.iter() {
-            let snapshot = self.local_status_of(name, c).snapshot();
+        persisted.retain(|name, _| snapshots.iter().any(|(n, _)| n == name));
+        for (name, snapshot) in &snapshots {
             let timeless = crate::store::StatusSnapshot {
                 at_ms: 0,
                 ..snapshot.clone()
@@ -595,7 +674,7 @@ impl Herder {
             if persisted.get(name) == Some(&timeless) && published {
                 continue;
             }
-            match self.store.put_status(name, &snapshot) {
+            match self.store.put_status(name, snapshot) {
                 Ok(()) => {
                     persisted.insert(name.clone(), timeless);
                     self.storage_result(None);
@@ -612,15 +691,31 @@ impl Herder {
     /// distributed mode, then tells the other workers to take this one's tasks over.
     pub async fn shutdown(&self) {
         self.persist_statuses().await;
-        let mut map = self.connectors.lock().await;
-        let stops = map.iter_mut().map(|(name, c)| {
-            let handles = std::mem::take(&mut c.tasks);
-            let name = name.clone();
-            async move { stop_handles(&name, handles).await }
-        });
+        let draining: Vec<(String, BTreeMap<u32, TaskHandle>)> = {
+            let mut map = self.connectors.lock().await;
+            map.iter_mut()
+                .map(|(name, c)| (name.clone(), std::mem::take(&mut c.tasks)))
+                .collect()
+        };
+        let stops = draining
+            .into_iter()
+            .map(|(name, handles)| async move { stop_handles(&name, handles).await });
         futures::future::join_all(stops).await;
         if let Some(m) = &self.cluster {
             m.leave();
+        }
+    }
+}
+
+/// `config` with its `name` set to `name`; a different name in it is a 400, as in Connect.
+fn named(name: &str, mut config: ConfigMap) -> Result<ConfigMap> {
+    match config.get("name") {
+        Some(n) if n != name => Err(HerderError::BadRequest(format!(
+            "Connector name configuration ({n}) doesn't match connector name in the URL ({name})"
+        ))),
+        _ => {
+            config.insert("name".into(), name.to_string());
+            Ok(config)
         }
     }
 }
