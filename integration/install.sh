@@ -55,5 +55,10 @@ resolve_jars transforms-oracle
 # A real Kafka Connect worker, the reference integration/conformance/test_rest_vs_connect.py
 # diffs cassink's REST API against.
 resolve_jars connect-reference
+# --- benchmark peers (integration/bench.sh) ---
+# The JVM peer: a Kafka Connect worker (FileStreamSink: no Cassandra sink connector is on Maven
+# Central; see the pom), into $CASSINK_CACHE/bench/connect-peer/lib. The Python peer uses $VENV.
+resolve_jars bench/connect-peer
+# --- end of the benchmark peers ---
 
 log "install: ok (stack jars: $STACK_JARS, venv: $VENV)"
