@@ -308,17 +308,17 @@ fn encode_partitions(
         (
             "cassink_committed_offset",
             "Next offset to read, as committed to the connector's group",
-            |p| p.committed,
+            |p| p.committed(),
         ),
         (
             "cassink_end_offset",
             "The partition's high watermark",
-            |p| p.end,
+            |p| p.end(),
         ),
         (
             "cassink_lag",
             "Records between the committed offset and the high watermark",
-            |p| p.lag,
+            |p| p.lag(),
         ),
     ];
     for (name, help, read) in gauges {
@@ -346,7 +346,7 @@ impl Collector for Exposition {
                 let lag_max = partitions
                     .iter()
                     .filter(|(p, _)| p.connector == l.connector && p.task == l.task)
-                    .filter_map(|(_, g)| g.lag)
+                    .filter_map(|(_, g)| g.lag())
                     .max();
                 (l.clone(), Snapshot::of(s, lag_max, now))
             })

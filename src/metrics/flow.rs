@@ -150,9 +150,9 @@ pub(super) fn of(
                 topic: l.topic.clone(),
                 partition: l.partition,
                 task: l.task,
-                committed_offset: p.committed,
-                end_offset: p.end,
-                lag: p.lag,
+                committed_offset: p.committed(),
+                end_offset: p.end(),
+                lag: p.lag(),
             })
             .collect(),
     }

@@ -48,15 +48,45 @@ pub struct PartitionLabels {
     pub partition: i32,
 }
 
-/// What is known of one partition a task holds.
+/// What is known of one partition a task holds. The task knows its own commits at once;
+/// the high watermark and the broker's committed offset come with the client's statistics,
+/// every few seconds, so each figure is read as the newest of what the two say.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PartitionGauges {
     /// Next offset to read, as last committed by the task.
-    pub committed: Option<i64>,
-    /// The high watermark.
-    pub end: Option<i64>,
-    /// The high watermark minus the offset the broker has committed.
-    pub lag: Option<i64>,
+    committed: Option<i64>,
+    /// The high watermark, as of the last statistics.
+    high_watermark: Option<i64>,
+    /// The committed offset the broker reported in the last statistics.
+    broker_committed: Option<i64>,
+}
+
+impl PartitionGauges {
+    /// The committed offset: the task's last commit, or the broker's if newer (a commit
+    /// made before a rebalance handed the partition here).
+    pub fn committed(&self) -> Option<i64> {
+        self.committed.max(self.broker_committed)
+    }
+
+    /// The end offset; never behind the committed offset (the statistics may be older).
+    pub fn end(&self) -> Option<i64> {
+        let end = self.high_watermark?;
+        Some(self.committed().map_or(end, |c| end.max(c)))
+    }
+
+    /// Records between the committed offset and the end.
+    pub fn lag(&self) -> Option<i64> {
+        Some(self.end()? - self.committed()?)
+    }
+
+    fn set_committed(&mut self, offset: i64) {
+        self.committed = Some(offset);
+    }
+
+    fn set_statistics(&mut self, high_watermark: i64, broker_committed: i64) {
+        self.high_watermark = Some(high_watermark);
+        self.broker_committed = Some(broker_committed);
+    }
 }
 
 /// A state of a connector or task, as the metrics name it.
@@ -233,6 +263,31 @@ mod tests {
         text.lines()
             .find(|l| l.starts_with(line_start))
             .and_then(|l| l.rsplit(' ').next()?.parse().ok())
+    }
+
+    #[test]
+    fn offsets_are_the_newest_of_the_tasks_commit_and_the_statistics() {
+        let mut p = PartitionGauges::default();
+        p.set_statistics(319, 309);
+        // Committed after the statistics were taken: ahead of their high watermark.
+        p.set_committed(320);
+        assert_eq!(
+            (p.committed(), p.end(), p.lag()),
+            (Some(320), Some(320), Some(0))
+        );
+        // Newer statistics: records arrived since.
+        p.set_statistics(340, 320);
+        assert_eq!(
+            (p.committed(), p.end(), p.lag()),
+            (Some(320), Some(340), Some(20))
+        );
+        // Before the task committed anything, the broker's commit (a previous owner's).
+        let mut q = PartitionGauges::default();
+        q.set_statistics(100, 60);
+        assert_eq!(
+            (q.committed(), q.end(), q.lag()),
+            (Some(60), Some(100), Some(40))
+        );
     }
 
     #[test]

@@ -238,7 +238,7 @@ impl TaskMetrics {
         lock(&global().partitions)
             .entry(self.partition(topic, partition))
             .or_default()
-            .committed = Some(offset);
+            .set_committed(offset);
     }
 
     /// Records the high watermark of `topic`/`partition` and the committed offset the broker
@@ -248,8 +248,7 @@ impl TaskMetrics {
         let p = partitions
             .entry(self.partition(topic, partition))
             .or_default();
-        p.end = Some(end);
-        p.lag = Some((end - committed).max(0));
+        p.set_statistics(end, committed);
     }
 
     /// Forgets the gauges of every partition of the task (it stopped: their next owner

@@ -23,6 +23,8 @@ use tokio::sync::watch;
 
 const DEFAULT_MAX_POLL_RECORDS: usize = 1000;
 const INITIAL_BACKOFF: Duration = Duration::from_millis(100);
+/// How long a stopping task serves the rebalance that takes its partitions away.
+const LEAVE_GROUP_TIMEOUT: Duration = Duration::from_secs(10);
 const CONNECT_EXCEPTION: &str = "org.apache.kafka.connect.errors.ConnectException";
 
 /// Why the loop ended.
@@ -342,9 +344,21 @@ impl Runner {
                 }
             }
         };
-        drop(stream);
         self.commit(&consumer);
         self.metrics.forget_partitions();
+        // Leave the group before closing: librdkafka's close can wait a long time when a
+        // cooperative rebalance is handing this consumer partitions as it closes (a stop
+        // during the group's first rebalance hung here for the whole stop timeout).
+        // Unsubscribing and serving the revocation first (the revoke callback commits what
+        // was acknowledged) lets the close end at once.
+        consumer.unsubscribe();
+        let deadline = Instant::now() + LEAVE_GROUP_TIMEOUT;
+        while !kc::current_assignment(&consumer).is_empty() && Instant::now() < deadline {
+            let _ = tokio::time::timeout(Duration::from_millis(100), stream.next()).await;
+        }
+        drop(stream);
+        // Closing is a blocking call: keep it off the runtime's worker threads.
+        tokio::task::block_in_place(move || drop(consumer));
         result
     }
 
