@@ -61,4 +61,23 @@ resolve_jars connect-reference
 resolve_jars bench/connect-peer
 # --- end of the benchmark peers ---
 
+# --- web console browser tests (integration/ui): Debian's chromium, playwright-core from npm ---
+if [ -z "${CHROMIUM:-}" ] && [ ! -x /usr/bin/chromium ]; then
+  log "installing Debian's chromium for the console tests"
+  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null 2>&1 || {
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+  }
+fi
+command -v npm >/dev/null || die "Node.js 20+ with npm is needed for the console tests (integration/ui)"
+ui_stamp="$INTEGRATION_DIR/ui/node_modules/.package-lock.sha"
+want=$(sha256sum "$INTEGRATION_DIR/ui/package-lock.json" | cut -d' ' -f1)
+if [ ! -f "$ui_stamp" ] || [ "$(cat "$ui_stamp")" != "$want" ]; then
+  log "installing the console tests' npm packages into integration/ui/node_modules"
+  (cd "$INTEGRATION_DIR/ui" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  echo "$want" > "$ui_stamp"
+fi
+# --- end of the web console browser tests ---
+
 log "install: ok (stack jars: $STACK_JARS, venv: $VENV)"

@@ -20,3 +20,9 @@ cargo test --workspace --no-fail-fast -- --test-threads="${TEST_THREADS:-2}"
 
 log "conformance and end-to-end tests (python cassandra-driver, confluent-kafka, schemathesis)"
 "$VENV/bin/python" -m pytest -q "$INTEGRATION_DIR/conformance"
+
+# --- web console browser tests (integration/ui): a worker on the stack, headless Chromium ---
+log "web console tests (playwright-core, headless Chromium; screenshots in target/ui-screenshots)"
+cargo build --quiet -p cassink
+node --test "$INTEGRATION_DIR/ui"
+# --- end of the web console browser tests ---

@@ -278,6 +278,7 @@ fn routes(state: AppState) -> Router {
         .route("/metrics/connectors/{name}", get(admin::flow))
         .route("/ui", get(ui::index))
         .route("/ui/", get(ui::index))
+        .route("/ui/{*asset}", get(ui::file))
         .route("/openapi.json", get(admin::openapi_json))
         .route("/admin/loggers", get(admin::loggers))
         .route(
