@@ -66,6 +66,27 @@ fn cluster_properties(cluster: &str, config_replication: u32) -> String {
     )
 }
 
+/// Creates, through `w`, the meter connector `name` reading `topic` into `keyspace` with
+/// `tasks` tasks; returns its config.
+async fn create_meter_connector(
+    w: &Worker,
+    name: &str,
+    topic: &str,
+    keyspace: &str,
+    tasks: u32,
+) -> Value {
+    let mut config: Value = serde_json::to_value(meter_config(topic, keyspace)).unwrap();
+    config["tasks.max"] = json!(tasks.to_string());
+    let created = call(
+        Method::POST,
+        &w.url("/connectors"),
+        Some(&json!({"name": name, "config": config})),
+    )
+    .await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    config
+}
+
 /// The worker log lines about group membership (for failure messages).
 fn interesting(w: &Worker) -> String {
     let text = w.log_text();
@@ -200,15 +221,7 @@ async fn workers_share_connectors_tasks_status_and_offsets() {
 
     // Created on worker 1, visible on every worker.
     let name = unique("dsink");
-    let mut config: Value = serde_json::to_value(meter_config(&topic, &keyspace)).unwrap();
-    config["tasks.max"] = json!("3");
-    let created = call(
-        Method::POST,
-        &w1.url("/connectors"),
-        Some(&json!({"name": name, "config": config})),
-    )
-    .await;
-    assert_eq!(created.status, 201, "{}", created.text);
+    let config = create_meter_connector(&w1, &name, &topic, &keyspace, 3).await;
     assert_eq!(names(&w1).await, vec![name.clone()], "read-your-writes");
     let again = call(
         Method::POST,
@@ -519,15 +532,7 @@ async fn a_worker_killed_with_sigkill_hands_its_partitions_over_and_nothing_is_l
     let mut w2 =
         Worker::start_props(dir.path(), &dir.path().join("state-2"), free_port(), &extra).await;
     let name = unique("dksink");
-    let mut config: Value = serde_json::to_value(meter_config(&topic, &keyspace)).unwrap();
-    config["tasks.max"] = json!("2");
-    let created = call(
-        Method::POST,
-        &w1.url("/connectors"),
-        Some(&json!({"name": name, "config": config})),
-    )
-    .await;
-    assert_eq!(created.status, 201, "{}", created.text);
+    create_meter_connector(&w1, &name, &topic, &keyspace, 2).await;
     let before = consistent_status(&[&w1, &w2], &name, 2, "RUNNING").await;
     let w2_id = format!("127.0.0.1:{}", w2.port);
     assert!(
@@ -761,15 +766,7 @@ async fn partition_gauges_move_with_the_partitions() {
     let w1 =
         Worker::start_props(dir.path(), &dir.path().join("state-1"), free_port(), &extra).await;
     let name = unique("gsink");
-    let mut config: Value = serde_json::to_value(meter_config(&topic, &keyspace)).unwrap();
-    config["tasks.max"] = json!("2");
-    let created = call(
-        Method::POST,
-        &w1.url("/connectors"),
-        Some(&json!({"name": name, "config": config})),
-    )
-    .await;
-    assert_eq!(created.status, 201, "{}", created.text);
+    create_meter_connector(&w1, &name, &topic, &keyspace, 2).await;
     let all: BTreeSet<i64> = (0..partitions as i64).collect();
     let parts = |s: &BTreeSet<(u64, i64)>| s.iter().map(|(_, p)| *p).collect::<BTreeSet<_>>();
     let tasks = |s: &BTreeSet<(u64, i64)>| s.iter().map(|(t, _)| *t).collect::<BTreeSet<_>>();
