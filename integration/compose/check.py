@@ -544,6 +544,30 @@ def dockerignore_excludes(patterns: list[str], path: str) -> bool:
     return excluded
 
 
+INCLUDE = re.compile(r'include_(?:str|bytes)!\(\s*"([^"]+)"\s*\)')
+
+
+def embedded_files(root: Path, members: list[str]) -> list[tuple[str, str]]:
+    """(source file, embedded file) for every include_str!/include_bytes! the build compiles:
+    not those of test code (a `tests.rs`, or after a file's first `#[cfg(test)]`)."""
+    found = []
+    for m in members:
+        src = root / ("" if m in (".", "") else m) / "src"
+        for rs in sorted(src.rglob("*.rs")) if src.is_dir() else []:
+            if rs.name == "tests.rs":
+                continue
+            text = rs.read_text(errors="replace")
+            cut = text.find("#[cfg(test)]")
+            for hit in INCLUDE.finditer(text if cut < 0 else text[:cut]):
+                target = (rs.parent / hit.group(1)).resolve()
+                try:
+                    rel = target.relative_to(root.resolve()).as_posix()
+                except ValueError:
+                    continue
+                found.append((rs.relative_to(root).as_posix(), rel))
+    return found
+
+
 def check_dockerignore(root: Path, report: Report) -> None:
     di = root / ".dockerignore"
     patterns = []
@@ -572,6 +596,10 @@ def check_dockerignore(root: Path, report: Report) -> None:
         if dockerignore_excludes(patterns, path):
             report.add("dockerignore", f"{path} is excluded from the build context, but the "
                        "cargo workspace needs it")
+    for source, path in embedded_files(root, members):
+        if dockerignore_excludes(patterns, path):
+            report.add("dockerignore", f"{path} is excluded from the build context, but "
+                       f"{source} embeds it (include_str!/include_bytes!)")
     for junk in ("target/release/cassink", ".git/HEAD"):
         if not dockerignore_excludes(patterns, junk):
             report.add("dockerignore", f"{junk.split('/')[0]}/ is sent to the build context")

@@ -537,6 +537,28 @@ def test_dockerignore_must_let_workspace_members_in(tmp_path):
     assert report.problems == [], report.problems
 
 
+def test_dockerignore_must_let_embedded_files_in(tmp_path):
+    for rel in ("Cargo.toml", "Cargo.lock", "ui/index.html", "docs/notes.md"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("")
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src/main.rs").write_text(
+        'const PAGE: &[u8] = include_bytes!("../ui/index.html");\n'
+        '#[cfg(test)]\nmod tests { const D: &str = include_str!("../docs/notes.md"); }\n'
+    )
+    (tmp_path / ".dockerignore").write_text("*\n!Cargo.toml\n!Cargo.lock\n!src/\n")
+    report = check.Report()
+    check.check_dockerignore(tmp_path, report)
+    assert report.problems == [
+        "dockerignore: ui/index.html is excluded from the build context, but src/main.rs embeds "
+        "it (include_str!/include_bytes!)"
+    ], report.problems  # the test-only include is not needed by the image build
+    (tmp_path / ".dockerignore").write_text("*\n!Cargo.toml\n!Cargo.lock\n!src/\n!ui/\n")
+    report = check.Report()
+    check.check_dockerignore(tmp_path, report)
+    assert report.problems == [], report.problems
+
+
 def test_shipped_dockerignore_passes():
     report = check.Report()
     check.check_dockerignore(ROOT, report)
