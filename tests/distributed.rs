@@ -77,13 +77,7 @@ async fn create_meter_connector(
 ) -> Value {
     let mut config: Value = serde_json::to_value(meter_config(topic, keyspace)).unwrap();
     config["tasks.max"] = json!(tasks.to_string());
-    let created = call(
-        Method::POST,
-        &w.url("/connectors"),
-        Some(&json!({"name": name, "config": config})),
-    )
-    .await;
-    assert_eq!(created.status, 201, "{}", created.text);
+    w.create_connector(name, &config).await;
     config
 }
 

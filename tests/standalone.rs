@@ -9,7 +9,6 @@ use cassink::produce::{self, Workload};
 use common::sink::{committed_total, count, cql, meter_config, meter_table};
 use common::*;
 use rdkafka::consumer::{BaseConsumer, Consumer};
-use reqwest::Method;
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -53,13 +52,7 @@ async fn two_standalone_workers_running_one_connector_share_its_partitions() {
             free_port(),
         )
         .await;
-        let created = call(
-            Method::POST,
-            &w.url("/connectors"),
-            Some(&json!({"name": name, "config": config})),
-        )
-        .await;
-        assert_eq!(created.status, 201, "{}", created.text);
+        w.create_connector(&name, &config).await;
         workers.push(w);
     }
 

@@ -101,15 +101,6 @@ pub enum Status {
 }
 
 impl Status {
-    pub const ALL: [Status; 6] = [
-        Status::Running,
-        Status::Paused,
-        Status::Stopped,
-        Status::Failed,
-        Status::Unassigned,
-        Status::Restarting,
-    ];
-
     pub fn label(self) -> &'static str {
         match self {
             Status::Running => "running",
@@ -211,21 +202,6 @@ impl Metrics {
         lock(&self.partitions).retain(|l, _| l.connector != connector);
     }
 
-    /// The flow of every connector that has counted anything, by name.
-    pub fn flows(&self) -> BTreeMap<String, Flow> {
-        let names: Vec<String> = lock(&self.tasks)
-            .keys()
-            .map(|l| l.connector.clone())
-            .collect();
-        names
-            .into_iter()
-            .map(|name| {
-                let flow = self.flow(&name);
-                (name, flow)
-            })
-            .collect()
-    }
-
     /// What one connector's tasks on this worker read, wrote, skipped and hold.
     pub fn flow(&self, connector: &str) -> Flow {
         let tasks: Vec<(u32, Arc<TaskStats>)> = lock(&self.tasks)
@@ -239,11 +215,6 @@ impl Metrics {
             .map(|(l, p)| (l.clone(), *p))
             .collect();
         flow::of(connector, &tasks, &partitions)
-    }
-
-    /// Whether anything of `connector` was counted on this worker.
-    pub fn knows(&self, connector: &str) -> bool {
-        lock(&self.tasks).keys().any(|l| l.connector == connector)
     }
 }
 

@@ -175,6 +175,17 @@ impl Worker {
         }
     }
 
+    /// `POST /connectors` of `{name, config}`, which must answer 201.
+    pub async fn create_connector(&self, name: &str, config: &Value) {
+        let created = call(
+            reqwest::Method::POST,
+            &self.url("/connectors"),
+            Some(&serde_json::json!({"name": name, "config": config})),
+        )
+        .await;
+        assert_eq!(created.status, 201, "{}", created.text);
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
