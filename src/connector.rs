@@ -1,11 +1,10 @@
-//! The plugin seam: a sink connector plugin is registered by class name, validates its own
-//! keys, and starts [`SinkTask`]s that write converted records. A sink knows no HTTP and no
+//! The plugin seam: a sink connector plugin has a class name, validates its own keys, and
+//! starts [`SinkTask`]s that write converted records (the worker keeps the registry). A sink knows no HTTP and no
 //! Kafka consumer: the worker feeds it records and commits offsets once `put` acknowledges.
 
 use crate::config::{ConfigDef, ConfigMap, ConfigValue};
 use crate::record::SinkRecord;
 use async_trait::async_trait;
-use std::sync::Arc;
 
 /// Where in the pipeline an error happened (the `__connect.errors.stage` header values).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,11 +93,13 @@ pub struct RecordFailure {
     pub error: SinkError,
 }
 
-/// Who a task is, for logs, errors and metrics.
+/// Who a task is, for logs, errors and metrics, and what the worker makes of its framework
+/// keys.
 #[derive(Debug, Clone)]
 pub struct TaskContext {
     pub connector: String,
     pub task: u32,
+    pub framework: Framework,
 }
 
 #[async_trait]
@@ -113,6 +114,16 @@ pub trait SinkTask: Send {
     async fn stop(&mut self) {}
 }
 
+/// What the worker makes of a connector's framework keys (`transforms`, ...) that a plugin's
+/// own validation depends on.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Framework {
+    /// The transforms may rename topics (`RegexRouter`, `TimestampRouter`, Debezium's
+    /// `route.by.field`): per-topic keys then name the topics the transforms give, and which
+    /// topic read ends where is known only per record.
+    pub routes_topics: bool,
+}
+
 #[async_trait]
 pub trait SinkConnector: Send + Sync + 'static {
     /// The fully qualified class name users put in `connector.class`.
@@ -123,8 +134,9 @@ pub trait SinkConnector: Send + Sync + 'static {
     /// The plugin's own keys (the framework keys live in the worker).
     fn config_def(&self) -> &ConfigDef;
     /// Static checks of the plugin keys (no network): one entry per key checked, errors naming
-    /// the key. Pattern keys (per topic/table) get their own entries.
-    fn validate(&self, config: &ConfigMap) -> Vec<ConfigValue>;
+    /// the key. Pattern keys (per topic/table) get their own entries. `framework` is what the
+    /// worker makes of the framework keys that bears on the plugin's.
+    fn validate(&self, config: &ConfigMap, framework: Framework) -> Vec<ConfigValue>;
     /// Warnings for accepted-but-unimplemented keys, shown in validate output and logs.
     fn warnings(&self, _config: &ConfigMap) -> Vec<String> {
         Vec::new()
@@ -136,41 +148,4 @@ pub trait SinkConnector: Send + Sync + 'static {
         ctx: TaskContext,
         config: ConfigMap,
     ) -> Result<Box<dyn SinkTask>, SinkError>;
-}
-
-/// Every connector plugin this build knows.
-pub fn plugins() -> Vec<Arc<dyn SinkConnector>> {
-    vec![Arc::new(
-        crate::sink::cassandra::CassandraSinkConnector::default(),
-    )]
-}
-
-/// Finds a plugin by class name or alias (case-sensitive class, case-insensitive alias).
-pub fn find_plugin(name: &str) -> Option<Arc<dyn SinkConnector>> {
-    let name = name.trim();
-    plugins().into_iter().find(|p| {
-        p.class_name() == name || p.aliases().iter().any(|a| a.eq_ignore_ascii_case(name))
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::find_plugin;
-
-    #[test]
-    fn older_datastax_class_names_find_the_cassandra_sink() {
-        for name in [
-            "com.datastax.oss.kafka.sink.CassandraSinkConnector",
-            "com.datastax.kafkaconnector.DseSinkConnector",
-            "DseSinkConnector",
-            "CassandraSinkConnector",
-        ] {
-            let plugin = find_plugin(name).unwrap_or_else(|| panic!("{name} is not found"));
-            assert_eq!(
-                plugin.class_name(),
-                "com.datastax.oss.kafka.sink.CassandraSinkConnector"
-            );
-        }
-        assert!(find_plugin("com.example.Other").is_none());
-    }
 }

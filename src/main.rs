@@ -6,12 +6,13 @@ use anyhow::Context;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+use cassink::config::properties::parse_properties;
 use cassink::config::ConfigMap;
 use cassink::logging::{self, LogFormat};
 use cassink::produce::{self, Workload};
 use cassink::rest::{router, AppState, Front};
 use cassink::store::{Cluster, ConfigStore, FileStore, KafkaStore, StoreClients};
-use cassink::worker::config::{parse_properties, WorkerConfig};
+use cassink::worker::config::WorkerConfig;
 use cassink::worker::herder::{Herder, HerderError};
 use cassink::worker::listeners::Scheme;
 use clap::{Parser, Subcommand};
@@ -183,7 +184,7 @@ async fn run(command: Command, logs: logging::LogControl) -> anyhow::Result<()> 
             return Ok(());
         }
         Command::ConfigReference => {
-            print!("{}", cassink::config::reference::connector_reference());
+            print!("{}", cassink::worker::plugins::connector_reference());
             return Ok(());
         }
         Command::Worker { config } => (config, Vec::new()),

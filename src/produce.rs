@@ -105,7 +105,7 @@ impl Brokers {
         properties: &[String],
     ) -> Result<(Brokers, Brokers), ProduceError> {
         let mut map = match file {
-            Some(path) => crate::worker::config::parse_properties(
+            Some(path) => crate::config::properties::parse_properties(
                 &std::fs::read_to_string(path).map_err(|source| ProduceError::SettingsFile {
                     path: path.to_path_buf(),
                     source,

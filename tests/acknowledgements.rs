@@ -7,7 +7,7 @@ mod common;
 
 use async_trait::async_trait;
 use cassink::config::{ConfigDef, ConfigMap, ConfigValue};
-use cassink::connector::{SinkConnector, SinkError, SinkTask, TaskContext};
+use cassink::connector::{Framework, SinkConnector, SinkError, SinkTask, TaskContext};
 use cassink::produce::{self, Workload};
 use cassink::record::SinkRecord;
 use cassink::worker::task::{State, TaskHandle, TaskSpec};
@@ -210,7 +210,7 @@ impl SinkConnector for PanickingConnector {
     fn config_def(&self) -> &ConfigDef {
         &self.0
     }
-    fn validate(&self, _config: &ConfigMap) -> Vec<ConfigValue> {
+    fn validate(&self, _config: &ConfigMap, _framework: Framework) -> Vec<ConfigValue> {
         Vec::new()
     }
     async fn start_task(

@@ -5,6 +5,7 @@
 mod common;
 
 use cassink::config::ConfigMap;
+use cassink::connector::Framework;
 use cassink::sink::cassandra::config::SinkConfig;
 use cassink::sink::cassandra::session::{connect, CqlSession};
 use cdrs_tokio::query_values;
@@ -67,7 +68,7 @@ fn path(p: &Path) -> String {
 }
 
 async fn session(map: &ConfigMap) -> Result<CqlSession, String> {
-    let config = SinkConfig::parse(map)?;
+    let config = SinkConfig::parse(map, Framework::default())?;
     connect(&config).await.map_err(|e| e.to_string())
 }
 
@@ -215,7 +216,7 @@ fn bad_ssl_files_fail_validation_naming_the_key() {
     let pki = Pki::create(dir.path());
     let addr: SocketAddr = "127.0.0.1:9042".parse().unwrap();
     let errors = |ssl: &[(&str, String)]| {
-        cassink::sink::cassandra::config::validate(&sink_config(addr, ssl))
+        cassink::sink::cassandra::config::validate(&sink_config(addr, ssl), Framework::default())
             .into_iter()
             .flat_map(|v| v.errors)
             .collect::<Vec<_>>()
@@ -319,10 +320,11 @@ async fn jks_keystore(pki: &Pki, dir: &Path, addr: SocketAddr) {
     let mut both = ssl.to_vec();
     both.push(("ssl.openssl.keyCertChain", path(&pki.client_cert)));
     both.push(("ssl.openssl.privateKey", path(&pki.client_key)));
-    let errors: Vec<_> = cassink::sink::cassandra::config::validate(&sink_config(addr, &both))
-        .into_iter()
-        .filter(|v| !v.errors.is_empty())
-        .collect();
+    let errors: Vec<_> =
+        cassink::sink::cassandra::config::validate(&sink_config(addr, &both), Framework::default())
+            .into_iter()
+            .filter(|v| !v.errors.is_empty())
+            .collect();
     assert_eq!(errors.len(), 1, "{errors:?}");
     assert_eq!(errors[0].name, "ssl.keystore.path");
     let e = errors[0].errors.join("; ");
@@ -345,7 +347,7 @@ async fn a_wrong_truststore_password_fails_the_task_without_showing_it() {
             ("ssl.truststore.password", "Wr0ngPassw0rd".into()),
         ],
     );
-    let e = cassink::sink::cassandra::config::validate(&map)
+    let e = cassink::sink::cassandra::config::validate(&map, Framework::default())
         .into_iter()
         .find(|v| !v.errors.is_empty())
         .expect("a validate error");

@@ -445,10 +445,12 @@ async fn a_task_commits_what_it_acknowledged_of_partitions_taken_away() {
     let group = unique("connect-revoke");
     let topics = vec![topic.clone()];
     let consumer = |task: u32, acked: kc::AckedOffsets| {
+        let settings = worker
+            .task_consumer(&Default::default())
+            .expect("consumer settings");
         let c = kc::create(
-            &worker,
+            &settings,
             &group,
-            &Default::default(),
             TaskMetrics::for_task(&group, task),
             acked,
         )

@@ -2,7 +2,11 @@
 //! parses, validates, documents (`GET /connector-plugins/{p}/config`) and reports errors
 //! (`PUT .../config/validate`, 400s on create).
 
+pub mod jaas;
+pub mod properties;
+pub mod providers;
 pub mod reference;
+pub mod secrets;
 
 use serde::Serialize;
 use std::collections::BTreeMap;

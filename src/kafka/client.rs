@@ -19,7 +19,7 @@
 //! Every other key goes to librdkafka as written, so librdkafka's own names work too.
 
 use crate::config::ConfigMap;
-use crate::worker::security::{jaas, secrets};
+use crate::config::{jaas, secrets};
 use rdkafka::config::RDKafkaLogLevel;
 use rdkafka::consumer::BaseConsumer;
 use rdkafka::ClientConfig;

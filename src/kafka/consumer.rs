@@ -4,10 +4,9 @@
 //! member's partitions after its session timeout.
 
 use crate::config::ConfigMap;
-use crate::kafka::client::{ClientConfigError, Role};
+use crate::kafka::client::ClientConfigError;
 use crate::kafka::probe;
 use crate::metrics::TaskMetrics;
-use crate::worker::config::WorkerConfig;
 use rdkafka::consumer::{CommitMode, Consumer, ConsumerContext, StreamConsumer};
 use rdkafka::error::KafkaError;
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
@@ -198,16 +197,22 @@ pub fn group_id(connector: &str) -> String {
     format!("connect-{connector}")
 }
 
-/// librdkafka settings for a task consumer: the worker's security settings and `consumer.*`
-/// passthrough, then the connector's `consumer.override.*` keys the worker's override policy
-/// allows (`connector` is the task config), then our defaults for what neither set, then the
-/// settings sink checkpointing depends on (which nothing may override).
-pub fn client_config(
-    worker: &WorkerConfig,
-    group: &str,
-    connector: &ConfigMap,
-) -> Result<ClientConfig, ConsumerError> {
-    let mut cfg = worker.connector_client(Role::Consumer, connector)?;
+/// What a task consumer is made of, built by the worker: the brokers, the client settings
+/// (the worker's security settings and `consumer.*` passthrough, then the connector's
+/// `consumer.override.*` keys the worker's override policy allows) and how often librdkafka
+/// reports the statistics the lag gauges come from.
+#[derive(Clone)]
+pub struct ConsumerSettings {
+    pub bootstrap: String,
+    pub client: ClientConfig,
+    pub statistics_interval: Duration,
+}
+
+/// librdkafka settings for a task consumer: [`ConsumerSettings::client`], then our defaults
+/// for what it does not set, then the settings sink checkpointing depends on (which nothing
+/// may override).
+pub fn client_config(settings: &ConsumerSettings, group: &str) -> ClientConfig {
+    let mut cfg = settings.client.clone();
     let mut ours = ClientConfig::new();
     ours.set("auto.offset.reset", "earliest");
     ours.set("fetch.wait.max.ms", "100");
@@ -237,19 +242,18 @@ pub fn client_config(
     cfg.set("enable.auto.commit", "false");
     cfg.set("enable.auto.offset.store", "false");
     cfg.set("enable.partition.eof", "false");
-    Ok(cfg)
+    cfg
 }
 
 pub fn create(
-    worker: &WorkerConfig,
+    settings: &ConsumerSettings,
     group: &str,
-    connector: &ConfigMap,
     metrics: TaskMetrics,
     acked: AckedOffsets,
 ) -> Result<TaskConsumer, ConsumerError> {
-    let mut config = client_config(worker, group, connector)?;
-    let interval = worker
-        .offset_flush_interval
+    let mut config = client_config(settings, group);
+    let interval = settings
+        .statistics_interval
         .as_millis()
         .clamp(1000, 60_000)
         .to_string();
@@ -266,7 +270,7 @@ pub fn create(
 /// against the broker's topic list.
 pub fn resolve_topics(
     consumer: &TaskConsumer,
-    worker: &WorkerConfig,
+    bootstrap: &str,
     config: &ConfigMap,
 ) -> Result<Vec<String>, ConsumerError> {
     if let Some(regex) = config
@@ -284,7 +288,7 @@ pub fn resolve_topics(
             .fetch_metadata(None, METADATA_TIMEOUT)
             .map_err(|source| ConsumerError::Metadata {
                 topic: regex.to_string(),
-                bootstrap: worker.bootstrap_servers.clone(),
+                bootstrap: bootstrap.to_string(),
                 source: Box::new(source),
             })?;
         let mut topics: Vec<String> = md
@@ -304,7 +308,7 @@ pub fn resolve_topics(
 /// Every partition of `topics`, sorted by (topic, partition).
 pub fn partitions(
     consumer: &TaskConsumer,
-    worker: &WorkerConfig,
+    bootstrap: &str,
     topics: &[String],
 ) -> Result<Vec<(String, i32)>, ConsumerError> {
     let mut all = Vec::new();
@@ -313,7 +317,7 @@ pub fn partitions(
             .fetch_metadata(Some(topic), METADATA_TIMEOUT)
             .map_err(|source| ConsumerError::Metadata {
                 topic: topic.clone(),
-                bootstrap: worker.bootstrap_servers.clone(),
+                bootstrap: bootstrap.to_string(),
                 source: Box::new(source),
             })?;
         let parts: Vec<i32> = md
@@ -325,7 +329,7 @@ pub fn partitions(
         if parts.is_empty() {
             return Err(ConsumerError::NoSuchTopic {
                 topic: topic.clone(),
-                bootstrap: worker.bootstrap_servers.clone(),
+                bootstrap: bootstrap.to_string(),
             });
         }
         all.extend(parts.into_iter().map(|p| (topic.clone(), p)));

@@ -1,7 +1,8 @@
 //! `/connector-plugins/...` handlers.
 
 use super::{ApiError, ApiResult, AppState, Body};
-use crate::connector::{find_plugin, plugins, SinkConnector};
+use crate::connector::SinkConnector;
+use crate::worker::plugins::{find_plugin, plugins};
 use crate::worker::validation::{self, ConfigKeyInfo};
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};

@@ -162,7 +162,7 @@ pub fn parse_tls(map: &ConfigMap) -> Result<RestTls, (String, String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::worker::config::parse_properties;
+    use crate::config::properties::parse_properties;
 
     #[test]
     fn http_and_https_listeners() {

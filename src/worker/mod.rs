@@ -6,6 +6,7 @@ mod dlq;
 pub mod herder;
 mod intake;
 pub mod listeners;
+pub mod plugins;
 mod runner;
 pub mod security;
 pub mod status;

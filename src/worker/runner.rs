@@ -6,14 +6,15 @@
 use super::acks::{Ledger, Outcome};
 use super::dlq::DeadLetterQueue;
 use super::intake::{self, Converters, Intake, Stages};
-use super::security::secrets;
 use super::task::{Control, State, TaskSpec, TaskStatus};
 use super::tolerance::{Failure, Tolerance};
+use crate::config::secrets;
 use crate::connector::{RecordFailure, SinkError, SinkTask, Stage, TaskContext};
 use crate::kafka::consumer::{self as kc, TaskConsumer};
 use crate::metrics::{Settled, TaskMetrics};
 use crate::record::SinkRecord;
 use crate::transform::Chain;
+use crate::worker::validation;
 use futures::StreamExt;
 use rdkafka::consumer::Consumer;
 use rdkafka::message::BorrowedMessage;
@@ -200,6 +201,7 @@ impl Runner {
         let ctx = TaskContext {
             connector: self.spec.connector.clone(),
             task: self.spec.task_id,
+            framework: validation::framework(&self.spec.config),
         };
         let mut retry = Retry::new();
         let mut sink: Box<dyn SinkTask> = loop {
@@ -231,17 +233,19 @@ impl Runner {
     async fn subscribe(&mut self) -> Result<(TaskConsumer, Vec<String>), Exit> {
         let mut retry = Retry::new();
         loop {
+            let settings = self.spec.worker.task_consumer(&self.spec.config);
             let attempt = tokio::task::block_in_place(|| -> Result<_, kc::ConsumerError> {
+                let settings = settings.clone()?;
                 let consumer = kc::create(
-                    &self.spec.worker,
+                    &settings,
                     &self.group,
-                    &self.spec.config,
                     self.metrics.clone(),
                     self.acked.clone(),
                 )?;
-                let topics = kc::resolve_topics(&consumer, &self.spec.worker, &self.spec.config)?;
+                let bootstrap = &settings.bootstrap;
+                let topics = kc::resolve_topics(&consumer, bootstrap, &self.spec.config)?;
                 // Reads the topics' metadata: a topic that does not exist fails here, clearly.
-                kc::partitions(&consumer, &self.spec.worker, &topics)?;
+                kc::partitions(&consumer, bootstrap, &topics)?;
                 // Every task, on every worker, is a member of the connector's group (as Kafka
                 // Connect's tasks are): the group spreads the partitions and moves them when a
                 // task or a worker comes or goes.
@@ -251,11 +255,12 @@ impl Runner {
             });
             // "Broker transport failure" says little: ask the brokers why (bad credentials
             // or certificates fail the task instead of retrying forever).
-            let attempt = attempt.map_err(|e| {
-                match kc::client_config(&self.spec.worker, &self.group, &self.spec.config) {
-                    Ok(config) => tokio::task::block_in_place(|| e.explained(&config)),
-                    Err(_) => e,
+            let attempt = attempt.map_err(|e| match &settings {
+                Ok(settings) => {
+                    let config = kc::client_config(settings, &self.group);
+                    tokio::task::block_in_place(|| e.explained(&config))
                 }
+                Err(_) => e,
             });
             match attempt {
                 Ok(ok) => return Ok(ok),
@@ -275,8 +280,11 @@ impl Runner {
             .config
             .get("topics.regex")
             .is_some_and(|r| !r.trim().is_empty());
-        let refresh = kc::client_config(&self.spec.worker, &self.group, &self.spec.config)
-            .map(|c| kc::metadata_refresh_interval(&c))
+        let refresh = self
+            .spec
+            .worker
+            .task_consumer(&self.spec.config)
+            .map(|s| kc::metadata_refresh_interval(&kc::client_config(&s, &self.group)))
             .unwrap_or(Duration::from_secs(300));
         let mut rediscover =
             tokio::time::interval_at(tokio::time::Instant::now() + refresh, refresh);
@@ -366,7 +374,11 @@ impl Runner {
     /// cannot be asked keeps the subscription as it is until the next look.
     fn rediscover(&mut self, consumer: &TaskConsumer, topics: &mut Vec<String>) {
         let found = tokio::task::block_in_place(|| {
-            kc::resolve_topics(consumer, &self.spec.worker, &self.spec.config)
+            kc::resolve_topics(
+                consumer,
+                &self.spec.worker.bootstrap_servers,
+                &self.spec.config,
+            )
         });
         match found {
             Ok(found) if found != *topics => match kc::subscribe(consumer, &self.group, &found) {

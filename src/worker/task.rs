@@ -154,7 +154,7 @@ async fn run(spec: TaskSpec, control: watch::Receiver<Control>, status: watch::S
             .map(String::as_str)
             .or_else(|| panic.downcast_ref::<&str>().copied())
             .unwrap_or("(no message)");
-        let trace = crate::worker::security::secrets::redact(
+        let trace = crate::config::secrets::redact(
             &format!("org.apache.kafka.connect.errors.ConnectException: the task panicked: {what}"),
             &config,
         );

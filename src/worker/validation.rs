@@ -2,13 +2,14 @@
 //! rules) and then the plugin's own keys. The result has the exact shape of Connect's
 //! `PUT /connector-plugins/{p}/config/validate` response and backs the 400 on create.
 
+use crate::config::secrets::{self, HIDDEN};
 use crate::config::{
     parse_list, ConfigDef, ConfigKey, ConfigMap, ConfigType, ConfigValue, Importance,
 };
-use crate::connector::{find_plugin, plugins, SinkConnector};
+use crate::connector::{Framework, SinkConnector};
 use crate::convert::{self, Part};
+use crate::worker::plugins::{find_plugin, plugins};
 use crate::worker::security::overrides::OverridePolicy;
-use crate::worker::security::secrets::{self, HIDDEN};
 use serde::Serialize;
 use std::sync::{Arc, LazyLock};
 
@@ -179,6 +180,13 @@ pub fn plugin_for(config: &ConfigMap) -> Option<Arc<dyn SinkConnector>> {
 }
 
 /// [`validate_with`] under the default override policy (`None`).
+/// What the framework keys of `config` mean for its plugin's own validation.
+pub fn framework(config: &ConfigMap) -> Framework {
+    Framework {
+        routes_topics: crate::transform::may_route(config),
+    }
+}
+
 pub fn validate(config: &ConfigMap) -> ConfigInfos {
     validate_with(config, &OverridePolicy::default())
 }
@@ -244,7 +252,11 @@ fn validate_keys(config: &ConfigMap) -> ConfigInfos {
     let name = match &plugin {
         Some(p) => {
             let pdef = p.config_def();
-            for (i, value) in p.validate(config).into_iter().enumerate() {
+            for (i, value) in p
+                .validate(config, framework(config))
+                .into_iter()
+                .enumerate()
+            {
                 // A plugin check on a framework key (e.g. `topics`) joins that key's entry.
                 if let Some(existing) = configs.iter_mut().find(|c| c.value.name == value.name) {
                     existing.value.errors.extend(value.errors);

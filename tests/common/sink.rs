@@ -4,8 +4,8 @@
 #![allow(dead_code)]
 
 use cassink::config::ConfigMap;
-use cassink::connector::find_plugin;
 use cassink::worker::config::WorkerConfig;
+use cassink::worker::plugins::find_plugin;
 use cassink::worker::security::overrides::{OverridePolicy, PolicyKind};
 use cassink::worker::task::{State, TaskHandle, TaskSpec};
 use cdrs_tokio::authenticators::NoneAuthenticatorProvider;

@@ -6,6 +6,7 @@ use super::tls::SslConfig;
 use crate::config::{
     parse_bool, parse_list, ConfigDef, ConfigKey, ConfigMap, ConfigType, ConfigValue, Importance,
 };
+use crate::connector::Framework;
 use crate::tls::TlsError;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -203,7 +204,7 @@ fn topics_of(config: &ConfigMap) -> Vec<String> {
 }
 
 /// Static validation of every sink key; one entry per key checked.
-pub fn validate(config: &ConfigMap) -> Vec<ConfigValue> {
+pub fn validate(config: &ConfigMap, framework: Framework) -> Vec<ConfigValue> {
     let def = definition();
     let mut values = def.validate(config);
     let mut tables_per_topic: std::collections::BTreeMap<String, usize> = Default::default();
@@ -275,7 +276,7 @@ pub fn validate(config: &ConfigMap) -> Vec<ConfigValue> {
     let topics = topics_of(config);
     // A router transform renames topics: mappings are then for the names it gives, and which
     // read topic ends where is known only per record (an unmapped one fails that record).
-    let routed = crate::transform::may_route(config);
+    let routed = framework.routes_topics;
     for topic in topics.iter().filter(|_| !routed) {
         if !tables_per_topic.contains_key(topic) {
             values.push(
@@ -344,8 +345,8 @@ pub fn warnings(config: &ConfigMap) -> Vec<String> {
 
 impl SinkConfig {
     /// Parses a config that [`validate`] accepted; errors name the key.
-    pub fn parse(config: &ConfigMap) -> Result<SinkConfig, String> {
-        let errors: Vec<String> = validate(config)
+    pub fn parse(config: &ConfigMap, framework: Framework) -> Result<SinkConfig, String> {
+        let errors: Vec<String> = validate(config, framework)
             .into_iter()
             .flat_map(|v| v.errors)
             .collect();
@@ -495,7 +496,7 @@ mod tests {
 
     #[test]
     fn shipped_meter_config_parses() {
-        let c = SinkConfig::parse(&meter()).unwrap();
+        let c = SinkConfig::parse(&meter(), Framework::default()).unwrap();
         assert_eq!(c.tables.len(), 1);
         let t = &c.tables[0];
         assert_eq!(
@@ -514,7 +515,7 @@ mod tests {
         c.insert("topic.a.b.ks.t.ttl".into(), " 2 ".into());
         c.insert("topic.a.b.ks.t.ttlTimeUnit".into(), "MINUTES".into());
         c.insert("maxNumberOfRecordsInBatch".into(), " 10 ".into());
-        let parsed = SinkConfig::parse(&c).unwrap();
+        let parsed = SinkConfig::parse(&c, Framework::default()).unwrap();
         assert_eq!(parsed.tables[0].topic, "a.b");
         assert_eq!(parsed.tables[0].ttl_seconds, Some(120));
         assert_eq!(parsed.max_batch, 10);
@@ -531,7 +532,7 @@ mod tests {
             "topic.meter.kafkapipeline.meter_data.ttlTimeUnit".into(),
             "DAYS".into(),
         );
-        let e = SinkConfig::parse(&c).unwrap_err();
+        let e = SinkConfig::parse(&c, Framework::default()).unwrap_err();
         assert!(
             e.contains("topic.meter.kafkapipeline.meter_data.ttl") && e.contains("630720000"),
             "{e}"
@@ -540,7 +541,7 @@ mod tests {
             "topic.meter.kafkapipeline.meter_data.ttl".into(),
             "7300".into(),
         );
-        assert!(SinkConfig::parse(&c).is_ok());
+        assert!(SinkConfig::parse(&c, Framework::default()).is_ok());
     }
 
     #[test]
@@ -555,7 +556,10 @@ mod tests {
             "topic.meter.kafkapipeline.meter_data.mapping".into(),
             "id=valu.id".into(),
         );
-        let errors: Vec<String> = validate(&c).into_iter().flat_map(|v| v.errors).collect();
+        let errors: Vec<String> = validate(&c, Framework::default())
+            .into_iter()
+            .flat_map(|v| v.errors)
+            .collect();
         assert_eq!(errors.len(), 3, "{errors:?}");
         assert!(errors.iter().any(|e| e.contains("consistencyLevel")));
         assert!(errors.iter().any(|e| e.contains("port")));
@@ -566,7 +570,10 @@ mod tests {
     fn a_topic_without_a_mapping_is_an_error() {
         let mut c = meter();
         c.insert("topics".into(), "meter,other".into());
-        let errors: Vec<String> = validate(&c).into_iter().flat_map(|v| v.errors).collect();
+        let errors: Vec<String> = validate(&c, Framework::default())
+            .into_iter()
+            .flat_map(|v| v.errors)
+            .collect();
         assert!(
             errors
                 .iter()

@@ -12,7 +12,7 @@ pub mod tls;
 pub mod writer;
 
 use crate::config::{ConfigDef, ConfigMap, ConfigValue};
-use crate::connector::{SinkConnector, SinkError, SinkTask, TaskContext};
+use crate::connector::{Framework, SinkConnector, SinkError, SinkTask, TaskContext};
 use async_trait::async_trait;
 
 pub struct CassandraSinkConnector {
@@ -48,8 +48,8 @@ impl SinkConnector for CassandraSinkConnector {
     fn config_def(&self) -> &ConfigDef {
         &self.def
     }
-    fn validate(&self, config: &ConfigMap) -> Vec<ConfigValue> {
-        config::validate(config)
+    fn validate(&self, config: &ConfigMap, framework: Framework) -> Vec<ConfigValue> {
+        config::validate(config, framework)
     }
     fn warnings(&self, config: &ConfigMap) -> Vec<String> {
         config::warnings(config)
@@ -59,7 +59,7 @@ impl SinkConnector for CassandraSinkConnector {
         ctx: TaskContext,
         config: ConfigMap,
     ) -> Result<Box<dyn SinkTask>, SinkError> {
-        let parsed = config::SinkConfig::parse(&config)
+        let parsed = config::SinkConfig::parse(&config, ctx.framework)
             .map_err(|e| SinkError::misconfigured("ConfigException", e))?;
         for warning in config::warnings(&config) {
             tracing::warn!(connector = %ctx.connector, "{warning}");

@@ -194,7 +194,7 @@ impl Provider {
             Kind::File => {
                 let file = self.allowed(key, name, Path::new(path))?;
                 let text = read(key, &file)?;
-                crate::worker::config::parse_properties(&text)
+                crate::config::properties::parse_properties(&text)
                     .remove(item)
                     .ok_or_else(|| ProviderError::Missing {
                         key: key.into(),
