@@ -6,7 +6,6 @@ record names, so the tests can run repeatedly against a long-lived registry.
 """
 
 import json
-import os
 import uuid
 
 import pytest
@@ -15,7 +14,7 @@ from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerialize
 from confluent_kafka.schema_registry.error import SchemaRegistryError
 from confluent_kafka.serialization import MessageField, SerializationContext
 
-URL = os.environ.get("SCHEMA_REGISTRY_URL", "http://127.0.0.1:8081/apis/ccompat/v7")
+from harness import REGISTRY as URL
 
 
 @pytest.fixture

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import importlib
 import json
-import os
-import pathlib
 import struct
 import subprocess
 import sys
@@ -23,26 +21,17 @@ import tempfile
 import uuid
 
 import pytest
-from confluent_kafka import Consumer, Producer
-from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.schema_registry.json_schema import JSONSerializer
 from confluent_kafka.schema_registry.protobuf import ProtobufSerializer
 from confluent_kafka.serialization import (DoubleSerializer, IntegerSerializer, MessageField,
-                                           SerializationContext, StringSerializer)
+                                           SerializationContext)
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 
-from test_sink_e2e import (BOOTSTRAP, CONTACT, CQL_PORT, call, drain, ks, session, topic,  # noqa: F401
-                           wait_until, worker)
+from harness import (CONTACT, CQL_PORT, REGISTRY, REPO, SINK_CLASS, create_connector, dead_letters, drain,
+                     send, topic)
 
-REGISTRY = os.environ.get("SCHEMA_REGISTRY_URL", "http://127.0.0.1:8081/apis/ccompat/v7")
-REPO = pathlib.Path(__file__).resolve().parents[2]
 METER_TABLE = """CREATE TABLE {ks}.meter_data (id uuid, timestamp timestamp, p_1 float, p_2 float,
     p_3 float, q_1 float, q_2 float, q_3 float, harm frozen<list<int>>, PRIMARY KEY (id, timestamp))"""
-
-
-@pytest.fixture(scope="module")
-def registry():
-    return SchemaRegistryClient({"url": REGISTRY})
 
 
 @pytest.fixture(scope="module")
@@ -77,27 +66,12 @@ def shipped(file, topic_name, keyspace):
 def sink(t, ks, table, mapping, key_converter="org.apache.kafka.connect.storage.StringConverter",
          value_converter="io.confluent.connect.protobuf.ProtobufConverter", **extra):
     """A connector config writing topic `t` to `ks.table` with `mapping`."""
-    return {"connector.class": "com.datastax.oss.kafka.sink.CassandraSinkConnector",
+    return {"connector.class": SINK_CLASS,
             "topics": t, "contactPoints": CONTACT, "port": CQL_PORT,
             "loadBalancing.localDc": "datacenter1",
             "key.converter": key_converter, "value.converter": value_converter,
             "value.converter.schema.registry.url": REGISTRY,
             f"topic.{t}.{ks}.{table}.mapping": mapping, **extra}
-
-
-def create(worker, config):
-    name = f"fmt-{uuid.uuid4().hex[:8]}"
-    status, body = call("POST", f"{worker}/connectors", {"name": name, "config": config})
-    assert status == 201, body
-    return name, f"connect-{name}"
-
-
-def send(topic_name, records):
-    """records: (key bytes/str, value bytes) pairs."""
-    p = Producer({"bootstrap.servers": BOOTSTRAP})
-    for key, value in records:
-        p.produce(topic_name, key=key, value=value)
-    assert p.flush(30) == 0
 
 
 def reading(i):
@@ -132,7 +106,7 @@ def test_the_protobuf_meter_pipeline_lands_row_by_row(worker, session, ks, regis
         msg.timestamp.FromMilliseconds(want["timestamp"])
         records.append((want["id"], serializer(msg, SerializationContext(t, MessageField.VALUE))))
     send(t, records)
-    name, group = create(worker, shipped("meter-protobuf.json", t, ks))
+    name, group = create_connector(worker, shipped("meter-protobuf.json", t, ks), prefix="fmt")
     drain(worker, name, group, t, len(records))
     assert_rows_match(meter_rows(session, ks), readings)
 
@@ -162,7 +136,7 @@ def test_protobuf_schema_evolution_mid_stream_needs_no_restart(worker, session, 
     first = ProtobufSerializer(v1, registry, {})
     send(t, [(f"a{i}", first(v1(id=f"a{i}", reading=i), ctx)) for i in range(5)])
     config = sink(t, ks, "kv", "id=value.id, reading=value.reading")
-    name, group = create(worker, config)
+    name, group = create_connector(worker, config, prefix="fmt")
     drain(worker, name, group, t, 5)
     second = ProtobufSerializer(v2, registry, {})
     later = [second(v2(id=f"b{i}", reading=i + 0.5, note="v2"), ctx) for i in range(5)]
@@ -203,7 +177,7 @@ def test_protobuf_imports_resolve_through_registry_references(worker, session, k
     value_subject = registry.get_latest_version(f"{t}-value")
     assert [r.name for r in value_subject.schema.references] == [lib.name], "imported as a reference"
     config = sink(t, ks, "sites", "id=value.id, lat=value.place.lat, name=value.place.name")
-    name, group = create(worker, config)
+    name, group = create_connector(worker, config, prefix="fmt")
     drain(worker, name, group, t, 4)
     rows = {r.id: (r.lat, r.name) for r in session.execute(f"SELECT id, lat, name FROM {ks}.sites")}
     assert rows == {f"s{i}": (50.0 + i, f"n{i}") for i in range(4)}
@@ -235,7 +209,7 @@ def test_json_schema_readings_land_and_the_schema_can_evolve(worker, session, ks
     config = shipped("meter-protobuf.json", t, ks)
     config["value.converter"] = "io.confluent.connect.json.JsonSchemaConverter"
     config["value.converter.json.fail.invalid.schema"] = "true"
-    name, group = create(worker, config)
+    name, group = create_connector(worker, config, prefix="fmt")
     drain(worker, name, group, t, len(first))
     evolved = json.loads(json.dumps(METER_JSON_SCHEMA))
     evolved["properties"]["site"] = {"type": "string"}
@@ -266,29 +240,12 @@ def test_primitive_converters_map_key_and_value_to_columns(worker, session, ks, 
     send(t, [(key_enc(k), value_enc(v)) for k, v in zip(keys, values)])
     package = "org.apache.kafka.connect.converters."
     config = sink(t, ks, "prim", "k=key, v=value", package + key_conv, package + value_conv)
-    name, group = create(worker, config)
+    name, group = create_connector(worker, config, prefix="fmt")
     drain(worker, name, group, t, len(keys))
     rows = {r.k: r.v for r in session.execute(f"SELECT k, v FROM {ks}.prim")}
     assert rows.keys() == set(keys)
     for k, v in zip(keys, values):
         assert rows[k] == pytest.approx(v)
-
-
-def dead_letters(dlq, expected):
-    c = Consumer({"bootstrap.servers": BOOTSTRAP, "group.id": f"dlq-{uuid.uuid4().hex[:6]}",
-                  "auto.offset.reset": "earliest"})
-    c.subscribe([dlq])
-    got = []
-    try:
-        def poll():
-            m = c.poll(1.0)
-            if m is not None and m.error() is None:
-                got.append({k: (v or b"").decode(errors="replace") for k, v in m.headers() or []})
-            return len(got) >= expected
-        wait_until(f"{expected} dead letters on {dlq}", poll)
-    finally:
-        c.close()
-    return got
 
 
 def test_bad_payloads_reach_the_dlq_with_the_converter_stage(worker, session, ks, registry):
@@ -312,7 +269,7 @@ def test_bad_payloads_reach_the_dlq_with_the_converter_stage(worker, session, ks
                   **{"errors.tolerance": "all", "errors.deadletterqueue.topic.name": dlq,
                      "errors.deadletterqueue.topic.replication.factor": "1",
                      "errors.deadletterqueue.context.headers.enable": "true"})
-    name, group = create(worker, config)
+    name, group = create_connector(worker, config, prefix="fmt")
     drain(worker, name, group, t, 7)
     rows = {r.id: r.reading for r in session.execute(f"SELECT id, reading FROM {ks}.kv")}
     assert rows == {1: 2.5, 2: 2.5}

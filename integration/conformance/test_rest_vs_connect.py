@@ -18,17 +18,12 @@ import contextlib
 import json
 import os
 import pathlib
-import subprocess
-import tempfile
-import time
-import urllib.error
-import urllib.request
 import uuid
 
 import pytest
 
-from test_rest_fuzz import cassink_binary, free_port
-from test_sink_e2e import BOOTSTRAP, CONTACT, CQL_PORT, ks, session, topic, wait_until  # noqa: F401
+from harness import (BOOTSTRAP, CONTACT, CQL_PORT, SINK_CLASS, call, distributed_properties, send, serve,
+                     start_worker, topic, wait_until)
 
 CACHE = pathlib.Path(os.environ.get("CASSINK_CACHE", pathlib.Path.home() / ".cache" / "cassink"))
 CONNECT_LIB = CACHE / "connect-reference" / "lib"
@@ -45,88 +40,29 @@ DELIBERATE = {
 }
 
 
-def request(method, url, body=None, raw=None):
-    data = raw if raw is not None else (None if body is None else json.dumps(body).encode())
-    req = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(req, timeout=30) as r:
-            text = r.read().decode()
-            return r.status, json.loads(text) if text.strip() else None
-    except urllib.error.HTTPError as e:
-        text = e.read().decode()
-        try:
-            return e.code, json.loads(text) if text.strip() else None
-        except ValueError:
-            return e.code, text
-
-
-def distributed_properties(cluster):
-    return [f"group.id={cluster}", f"config.storage.topic={cluster}-configs",
-            f"offset.storage.topic={cluster}-offsets", f"status.storage.topic={cluster}-status",
-            "config.storage.replication.factor=1", "offset.storage.replication.factor=1",
-            "status.storage.replication.factor=1"]
-
-
 @contextlib.contextmanager
 def start_connect(mode):
     assert (CONNECT_LIB / "connect-runtime-4.3.0.jar").exists(), \
         f"no Kafka Connect at {CONNECT_LIB} (run integration/install.sh)"
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    with tempfile.TemporaryDirectory() as tmp:
-        lines = [f"bootstrap.servers={BOOTSTRAP}", f"listeners={base}",
-                 "key.converter=org.apache.kafka.connect.storage.StringConverter",
-                 "value.converter=org.apache.kafka.connect.storage.StringConverter",
-                 "offset.flush.interval.ms=500", "plugin.discovery=only_scan"]
+    main = ("org.apache.kafka.connect.cli.ConnectDistributed" if mode == "distributed"
+            else "org.apache.kafka.connect.cli.ConnectStandalone")
+
+    def lines(_base, tmp):
+        out = [f"bootstrap.servers={BOOTSTRAP}",
+               "key.converter=org.apache.kafka.connect.storage.StringConverter",
+               "value.converter=org.apache.kafka.connect.storage.StringConverter",
+               "offset.flush.interval.ms=500", "plugin.discovery=only_scan"]
         if mode == "distributed":
-            lines += distributed_properties(f"connect-ref-{uuid.uuid4().hex[:8]}")
-            main = "org.apache.kafka.connect.cli.ConnectDistributed"
-        else:
-            lines.append(f"offset.storage.file.filename={tmp}/offsets")
-            main = "org.apache.kafka.connect.cli.ConnectStandalone"
-        props = pathlib.Path(tmp) / "connect.properties"
-        props.write_text("\n".join(lines) + "\n")
-        log = open(pathlib.Path(tmp) / "connect.log", "w+")
-        proc = subprocess.Popen(["java", "-Xms128m", "-Xmx512m", "-cp", f"{CONNECT_LIB}/*", main, str(props)],
-                                stdout=log, stderr=subprocess.STDOUT)
-        try:
-            wait_until("Kafka Connect's REST API", lambda: ready(base) or proc.poll() is not None, timeout=180)
-            assert proc.poll() is None, "Kafka Connect exited: " + pathlib.Path(log.name).read_text()[-3000:]
-            yield {"base": base, "dir": tmp}
-        finally:
-            proc.terminate()
-            proc.wait(timeout=60)
+            return out + distributed_properties(f"connect-ref-{uuid.uuid4().hex[:8]}")
+        return out + [f"offset.storage.file.filename={tmp}/offsets"]
+    with serve("Kafka Connect's REST API", ["java", "-Xms128m", "-Xmx512m", "-cp", f"{CONNECT_LIB}/*", main],
+               lines, timeout=180) as server:
+        yield server
 
 
-@contextlib.contextmanager
 def start_cassink(mode):
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    with tempfile.TemporaryDirectory() as tmp:
-        lines = [f"bootstrap.servers={BOOTSTRAP}", f"listeners={base}", f"state.dir={tmp}/state",
-                 "offset.flush.interval.ms=500"]
-        if mode == "distributed":
-            lines += distributed_properties(f"cassink-ref-{uuid.uuid4().hex[:8]}")
-        props = pathlib.Path(tmp) / "worker.properties"
-        props.write_text("\n".join(lines) + "\n")
-        log = open(pathlib.Path(tmp) / "worker.log", "w+")
-        proc = subprocess.Popen([cassink_binary(), "worker", "--config", str(props)],
-                                stdout=log, stderr=subprocess.STDOUT)
-        try:
-            wait_until("cassink's REST API", lambda: ready(base), timeout=90)
-            yield {"base": base, "dir": tmp}
-        finally:
-            proc.terminate()
-            proc.wait(timeout=60)
-
-
-def ready(base):
-    """The worker answers requests (a distributed one only once it joined its group)."""
-    try:
-        with urllib.request.urlopen(base + "/connectors", timeout=2) as r:
-            return r.status == 200
-    except OSError:
-        return False
+    extra = distributed_properties(f"cassink-ref-{uuid.uuid4().hex[:8]}") if mode == "distributed" else []
+    return start_worker(["offset.flush.interval.ms=500", *extra], timeout=90)
 
 
 @pytest.fixture(scope="module", params=["standalone", "distributed"])
@@ -162,11 +98,11 @@ def shape(value, path=""):
 
 class Side:
     def __init__(self, server, config, name):
-        self.base, self.config, self.name = server["base"], config, name
+        self.base, self.config, self.name = server.base, config, name
 
     def __call__(self, method, path, body=None, raw=None):
         path = path.replace("{c}", self.name).replace("{p}", self.config["connector.class"])
-        return request(method, self.base + path, body, raw)
+        return call(method, self.base + path, body, raw)
 
 
 def connect_config(t, tmp):
@@ -175,19 +111,12 @@ def connect_config(t, tmp):
 
 
 def cassink_config(t, keyspace):
-    return {"connector.class": "com.datastax.oss.kafka.sink.CassandraSinkConnector",
+    return {"connector.class": SINK_CLASS,
             "tasks.max": "1", "topics": t, "contactPoints": CONTACT, "port": CQL_PORT,
             "loadBalancing.localDc": "datacenter1",
             "key.converter": "org.apache.kafka.connect.storage.StringConverter",
             "value.converter": "org.apache.kafka.connect.storage.StringConverter",
             f"topic.{t}.{keyspace}.tbl.mapping": "id=key, v=value"}
-
-
-def send_one(t):
-    from confluent_kafka import Producer
-    p = Producer({"bootstrap.servers": BOOTSTRAP})
-    p.produce(t, key="k", value="v")
-    assert p.flush(30) == 0
 
 
 def state_of(side):
@@ -200,7 +129,7 @@ def test_the_same_requests_get_the_same_answers(workers, session, ks):
     session.execute(f"CREATE TABLE {ks}.tbl (id text PRIMARY KEY, v text)")
     t = topic("restdiff")
     name = f"diff-{uuid.uuid4().hex[:6]}"
-    sides = {"connect": Side(connect, connect_config(t, connect["dir"]), name),
+    sides = {"connect": Side(connect, connect_config(t, connect.dir), name),
              "cassink": Side(cassink, cassink_config(t, ks), name)}
     differences = []
 
@@ -243,7 +172,7 @@ def test_the_same_requests_get_the_same_answers(workers, session, ks):
     both("task status", "GET", "/connectors/{c}/tasks/0/status")
     both("unknown task status", "GET", "/connectors/{c}/tasks/9/status")
     both("topics before any record", "GET", "/connectors/{c}/topics")
-    send_one(t)
+    send(t, [("k", "v")])
     for who, side in sides.items():
         wait_until(f"{who} reporting {t} active",
                    lambda: (side("GET", "/connectors/{c}/topics")[1] or {}).get(name, {}).get("topics") == [t])

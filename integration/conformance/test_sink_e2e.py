@@ -4,136 +4,31 @@ the DataStax Python driver from the real Cassandra. One test per DataStax mappin
 deletes, nullToUnset, __timestamp, now(), header.<name>, counters, several tables per topic,
 several topics per connector, consistencyLevel, compression.
 
+The worker, session and keyspace fixtures come from conftest.py, the helpers from harness.py;
 KAFKA_BOOTSTRAP, CASSANDRA_CONTACT_POINTS and CASSANDRA_PORT select the servers (default: the
-local stack of integration/stack.sh); CASSINK_BIN the binary (default: target/debug/cassink).
+local stack of integration/stack.sh), CASSINK_BIN the binary (default: the newest build under
+target/).
 """
 from __future__ import annotations
 
 import json
-import os
-import pathlib
-import subprocess
-import tempfile
-import time
-import urllib.error
-import urllib.request
 import uuid
 
 import pytest
-from cassandra.cluster import Cluster
-from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
-from confluent_kafka.admin import AdminClient, NewTopic
 
-from test_rest_fuzz import cassink_binary, free_port
-
-BOOTSTRAP = os.environ.get("KAFKA_BOOTSTRAP", "127.0.0.1:9092")
-CONTACT = os.environ.get("CASSANDRA_CONTACT_POINTS", "127.0.0.1").split(",")[0].strip()
-CQL_PORT = os.environ.get("CASSANDRA_PORT", "9042")
-
-
-def wait_until(what, check, timeout=60.0):
-    deadline = time.time() + timeout
-    while True:
-        got = check()
-        if got:
-            return got
-        assert time.time() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.3)
-
-
-def call(method, url, body=None):
-    data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(req, timeout=30) as r:
-            text = r.read().decode()
-            return r.status, json.loads(text) if text else None
-    except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read().decode() or "null")
-
-
-@pytest.fixture(scope="module")
-def worker():
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    with tempfile.TemporaryDirectory() as tmp:
-        props = pathlib.Path(tmp) / "worker.properties"
-        props.write_text(
-            f"bootstrap.servers={BOOTSTRAP}\nlisteners={base}\nstate.dir={tmp}/state\n"
-            "offset.flush.interval.ms=500\n"
-        )
-        log = open(pathlib.Path(tmp) / "worker.log", "w+")
-        proc = subprocess.Popen([cassink_binary(), "worker", "--config", str(props)],
-                                stdout=log, stderr=subprocess.STDOUT)
-        try:
-            wait_until("the worker's REST API", lambda: _up(base), timeout=30)
-            yield base
-        finally:
-            proc.terminate()
-            proc.wait(timeout=30)
-            log.seek(0)
-            assert "panicked" not in log.read()
-
-
-def _up(base):
-    try:
-        urllib.request.urlopen(f"{base}/health", timeout=1)
-        return True
-    except OSError:
-        return False
-
-
-@pytest.fixture(scope="module")
-def session():
-    cluster = Cluster([CONTACT], port=int(CQL_PORT))
-    s = cluster.connect()
-    yield s
-    cluster.shutdown()
-
-
-@pytest.fixture
-def ks(session):
-    name = f"e2e_{uuid.uuid4().hex[:10]}"
-    session.execute(f"CREATE KEYSPACE {name} WITH replication = {{'class': 'SimpleStrategy', 'replication_factor': 1}}")
-    yield name
-    session.execute(f"DROP KEYSPACE IF EXISTS {name}")
-
-
-def topic(prefix, partitions=1):
-    name = f"{prefix}-{uuid.uuid4().hex[:10]}"
-    admin = AdminClient({"bootstrap.servers": BOOTSTRAP})
-    for f in admin.create_topics([NewTopic(name, partitions, 1)]).values():
-        f.result(30)
-    return name
+from harness import CONTACT, CQL_PORT, SINK_CLASS, call, create_connector, drain, send, topic, wait_until
 
 
 def produce(name, records):
     """records: (key, value dict or None for a tombstone, headers list or None)."""
-    p = Producer({"bootstrap.servers": BOOTSTRAP})
-    for key, value, headers in records:
-        p.produce(name, key=key, value=None if value is None else json.dumps(value),
-                  headers=headers or [])
-    assert p.flush(30) == 0
-
-
-def committed(group, name, partitions=1):
-    c = Consumer({"bootstrap.servers": BOOTSTRAP, "group.id": group})
-    try:
-        offsets = c.committed([TopicPartition(name, p) for p in range(partitions)], timeout=10)
-        return sum(max(tp.offset, 0) for tp in offsets)
-    except KafkaException as e:
-        # A coordinator still moving (a fresh broker, a new group) answers again shortly.
-        if e.args and e.args[0].retriable():
-            return 0
-        raise
-    finally:
-        c.close()
+    send(name, [(key, None if value is None else json.dumps(value), headers)
+                for key, value, headers in records])
 
 
 def connector(worker, name, topics, tables, extra=None):
     """POSTs a JSON connector writing `topics` with `tables` ({'topic.t.ks.table.mapping': ...})."""
     config = {
-        "connector.class": "com.datastax.oss.kafka.sink.CassandraSinkConnector",
+        "connector.class": SINK_CLASS,
         "tasks.max": "1",
         "topics": topics,
         "contactPoints": CONTACT,
@@ -145,19 +40,7 @@ def connector(worker, name, topics, tables, extra=None):
         **tables,
         **(extra or {}),
     }
-    status, body = call("POST", f"{worker}/connectors", {"name": name, "config": config})
-    assert status == 201, body
-    return f"connect-{name}"
-
-
-def drain(worker, name, group, topic_name, expected, partitions=1):
-    """Waits until every record is committed (so written), failing early on a failed task."""
-    def done():
-        _, st = call("GET", f"{worker}/connectors/{name}/status")
-        for t in (st or {}).get("tasks", []):
-            assert t["state"] != "FAILED", t.get("trace")
-        return committed(group, topic_name, partitions) >= expected
-    wait_until(f"{expected} records committed on {topic_name}", done)
+    return create_connector(worker, config, name)[1]
 
 
 def test_a_tombstone_deletes_the_row_when_deletes_are_enabled(worker, session, ks):

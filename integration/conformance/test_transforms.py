@@ -13,35 +13,17 @@ from __future__ import annotations
 import json
 import uuid
 
-from confluent_kafka import Producer
-
-from test_registry_formats import dead_letters
-from test_sink_e2e import (BOOTSTRAP, CONTACT, CQL_PORT, call, drain, ks, session, topic,  # noqa: F401
-                           worker)
+from harness import (CONTACT, CQL_PORT, SINK_CLASS, call, create_connector, dead_letters, drain, send,
+                     topic)
 
 
 def sink(topics, mappings, **extra):
-    return {"connector.class": "com.datastax.oss.kafka.sink.CassandraSinkConnector",
+    return {"connector.class": SINK_CLASS,
             "topics": topics, "contactPoints": CONTACT, "port": CQL_PORT,
             "loadBalancing.localDc": "datacenter1",
             "key.converter": "org.apache.kafka.connect.storage.StringConverter",
             "value.converter": "org.apache.kafka.connect.json.JsonConverter",
             "value.converter.schemas.enable": "false", **mappings, **extra}
-
-
-def create(worker, config):
-    name = f"smt-{uuid.uuid4().hex[:8]}"
-    status, body = call("POST", f"{worker}/connectors", {"name": name, "config": config})
-    assert status == 201, body
-    return name, f"connect-{name}"
-
-
-def send(topic_name, records):
-    """records: (key, value text or None, headers)."""
-    p = Producer({"bootstrap.servers": BOOTSTRAP})
-    for key, value, headers in records:
-        p.produce(topic_name, key=key, value=value, headers=headers or [])
-    assert p.flush(30) == 0
 
 
 def test_routed_filtered_and_reshaped_records_land_by_the_routed_topic(worker, session, ks):
@@ -69,7 +51,7 @@ def test_routed_filtered_and_reshaped_records_land_by_the_routed_topic(worker, s
                      "transforms.cast.spec": "total:int32",
                      "transforms.origin.type": "org.apache.kafka.connect.transforms.InsertField$Value",
                      "transforms.origin.topic.field": "src"})
-    name, group = create(worker, config)
+    name, group = create_connector(worker, config, prefix="smt")
     drain(worker, name, group, t, len(records))
     rows = {r.id: (r.total, r.src, r.note) for r in session.execute(f"SELECT * FROM {ks}.orders")}
     assert rows == {f"o{i}": (i, routed, "n") for i in range(9) if i % 3 != 0}
@@ -110,7 +92,7 @@ def test_debezium_change_events_become_rows_and_deletes_delete(worker, session, 
                      "transforms": "unwrap",
                      "transforms.unwrap.type": "io.debezium.transforms.ExtractNewRecordState",
                      "transforms.unwrap.add.fields": "op"})
-    name, group = create(worker, config)
+    name, group = create_connector(worker, config, prefix="smt")
     drain(worker, name, group, t, len(events))
     rows = {r.id: (r.email, r.op) for r in session.execute(f"SELECT * FROM {ks}.customers")}
     assert rows == {1: ("a@y", "u")}, "the update applied and the delete removed row 2"
@@ -128,7 +110,7 @@ def test_a_transform_failing_on_a_record_sends_it_to_the_dlq_as_transformation(w
                      "errors.deadletterqueue.topic.name": dlq,
                      "errors.deadletterqueue.topic.replication.factor": "1",
                      "errors.deadletterqueue.context.headers.enable": "true"})
-    name, group = create(worker, config)
+    name, group = create_connector(worker, config, prefix="smt")
     drain(worker, name, group, t, 3)
     rows = {r.id: r.n for r in session.execute(f"SELECT * FROM {ks}.kv")}
     assert rows == {"a": 12, "c": 7}
