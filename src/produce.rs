@@ -4,6 +4,7 @@
 //! drive the local run, the integration tests and the bench.
 
 pub mod avro;
+pub mod cli;
 pub mod protobuf;
 pub use avro::{produce_avro, Format};
 pub use protobuf::produce_protobuf;

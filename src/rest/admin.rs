@@ -1,9 +1,7 @@
 //! `/`, `/health`, `/metrics` (and the flows under it), `/openapi.json` and `/admin/loggers`.
 
 use super::{ApiError, ApiResult, AppState, Body};
-use crate::logging::LoggingError;
-use crate::metrics;
-use crate::worker::task;
+use crate::worker::logging::LoggingError;
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -14,7 +12,7 @@ pub async fn root(State(s): State<AppState>) -> Response {
     let cluster_id = {
         let mut cached = s.cluster_id.lock().await;
         if cached.is_none() {
-            *cached = s.herder.offsets_admin().cluster_id().await;
+            *cached = s.herder.kafka_cluster_id().await;
         }
         cached.clone()
     };
@@ -45,58 +43,24 @@ pub async fn health(State(s): State<AppState>) -> Response {
 
 /// `GET /metrics`: OpenMetrics text, with the statuses of what this worker runs.
 pub async fn metrics(State(s): State<AppState>) -> Response {
-    let worker_id = &s.herder.worker().worker_id;
-    let connectors = s
-        .herder
-        .local_statuses()
-        .await
-        .into_iter()
-        .map(|c| metrics::ConnectorView {
-            status: (&c.connector.worker_id == worker_id).then(|| status(c.connector.state)),
-            tasks: c.tasks.iter().map(|t| (t.id, status(t.state))).collect(),
-            name: c.name,
-        })
-        .collect();
     (
         [(
             header::CONTENT_TYPE,
             "application/openmetrics-text; version=1.0.0; charset=utf-8",
         )],
-        metrics::global().encode_with(metrics::WorkerView { connectors }),
+        s.herder.openmetrics().await,
     )
         .into_response()
 }
 
-fn status(state: task::State) -> metrics::Status {
-    match state {
-        task::State::Running => metrics::Status::Running,
-        task::State::Paused => metrics::Status::Paused,
-        task::State::Stopped => metrics::Status::Stopped,
-        task::State::Failed => metrics::Status::Failed,
-        task::State::Unassigned => metrics::Status::Unassigned,
-        task::State::Restarting => metrics::Status::Restarting,
-    }
-}
-
 /// `GET /metrics/connectors`: the flow of every connector on this worker, by name.
 pub async fn flows(State(s): State<AppState>) -> Response {
-    let flows: std::collections::BTreeMap<String, metrics::Flow> = s
-        .herder
-        .names()
-        .await
-        .into_iter()
-        .map(|name| {
-            let flow = metrics::global().flow(&name);
-            (name, flow)
-        })
-        .collect();
-    Json(flows).into_response()
+    Json(s.herder.flows().await).into_response()
 }
 
 /// `GET /metrics/connectors/{name}`: one connector's flow on this worker.
 pub async fn flow(State(s): State<AppState>, Path(name): Path<String>) -> ApiResult<Response> {
-    s.herder.info(&name).await?;
-    Ok(Json(metrics::global().flow(&name)).into_response())
+    Ok(Json(s.herder.flow(&name).await?).into_response())
 }
 
 pub async fn openapi_json() -> Response {

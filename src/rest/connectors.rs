@@ -2,8 +2,7 @@
 
 use super::{encode_segment, ApiError, ApiResult, AppState, Body};
 use crate::config::ConfigMap;
-use crate::kafka::offsets::OffsetChange;
-use crate::store::TargetState;
+use crate::worker::herder::{OffsetChange, TargetState};
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};

@@ -8,12 +8,14 @@ pub mod auth;
 mod connectors;
 mod openapi;
 mod plugins;
+mod server;
 pub mod tls;
+
+pub use server::{Server, ServerError};
 mod ui;
 
-use crate::kafka::offsets::OffsetsError;
-use crate::logging::LogControl;
-use crate::worker::herder::{Herder, HerderError};
+use crate::worker::herder::{Herder, HerderError, Refusal};
+use crate::worker::logging::LogControl;
 use axum::extract::{DefaultBodyLimit, FromRequest, Request};
 use axum::http::StatusCode;
 use axum::middleware::{self, Next};
@@ -148,15 +150,11 @@ impl IntoResponse for ApiError {
 
 impl From<HerderError> for ApiError {
     fn from(e: HerderError) -> Self {
-        let status = match &e {
-            HerderError::NotFound(_) | HerderError::TaskNotFound { .. } => StatusCode::NOT_FOUND,
-            HerderError::AlreadyExists(_) | HerderError::Stale(_) => StatusCode::CONFLICT,
-            HerderError::Invalid(_) | HerderError::BadRequest(_) | HerderError::NotStopped(_) => {
-                StatusCode::BAD_REQUEST
-            }
-            HerderError::Offsets(OffsetsError::UnknownPartition { .. })
-            | HerderError::Offsets(OffsetsError::Regex(..)) => StatusCode::BAD_REQUEST,
-            HerderError::Store(_) | HerderError::Offsets(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        let status = match e.refusal() {
+            Refusal::NotFound => StatusCode::NOT_FOUND,
+            Refusal::Conflict => StatusCode::CONFLICT,
+            Refusal::BadRequest => StatusCode::BAD_REQUEST,
+            Refusal::Failed => StatusCode::INTERNAL_SERVER_ERROR,
         };
         Self::new(status, e.to_string())
     }
@@ -346,17 +344,5 @@ mod tests {
         assert_eq!(json_depth(br#"{"a": "[[[{{{", "b": [1, {"c": 2}]}"#), 3);
         assert_eq!(json_depth(br#""\"[""#), 0);
         assert_eq!(json_depth(b"[[[[]]]]"), 4);
-    }
-
-    #[test]
-    fn a_stale_config_view_is_a_conflict_as_in_connect() {
-        let stale = HerderError::Stale(crate::store::StoreError::Stale {
-            topic: "cassink-configs".into(),
-            waited: std::time::Duration::from_secs(3),
-        });
-        let e = ApiError::from(stale);
-        assert_eq!(e.status, StatusCode::CONFLICT);
-        assert!(e.message.contains("stale configuration"), "{}", e.message);
-        assert!(e.message.contains("cassink-configs"), "{}", e.message);
     }
 }

@@ -2,9 +2,12 @@
 //! reference generated from their typed definitions (never hand-kept):
 //! `cassink config-reference > docs/connector-config.md`.
 
-use crate::config::reference;
+use super::security::overrides::OverridePolicy;
+use super::validation::{self, ConfigInfos, ConfigKeyInfo};
+use crate::config::{reference, ConfigMap};
 use crate::connector::SinkConnector;
 use crate::sink::cassandra::CassandraSinkConnector;
+use serde::Serialize;
 use std::sync::{Arc, LazyLock};
 
 /// Every connector plugin this build knows, each made (with its config definition) once.
@@ -23,6 +26,95 @@ pub fn find_plugin(name: &str) -> Option<Arc<dyn SinkConnector>> {
             p.class_name() == name || p.aliases().iter().any(|a| a.eq_ignore_ascii_case(name))
         })
         .cloned()
+}
+
+/// One entry of `GET /connector-plugins`.
+#[derive(Debug, Clone, Serialize)]
+pub struct PluginInfo {
+    pub class: String,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub version: &'static str,
+}
+
+/// What `GET /connector-plugins` lists: the connectors, and unless `connectors_only` also
+/// the converters, header converters, transformations and predicates, as Connect lists them.
+pub fn catalog(connectors_only: bool) -> Vec<PluginInfo> {
+    let mut list: Vec<PluginInfo> = plugins()
+        .iter()
+        .map(|p| PluginInfo {
+            class: p.class_name().to_string(),
+            kind: "sink",
+            version: p.version(),
+        })
+        .collect();
+    if connectors_only {
+        return list;
+    }
+    let entry = |class: String, kind: &'static str| PluginInfo {
+        class,
+        kind,
+        version: env!("CARGO_PKG_VERSION"),
+    };
+    list.extend(crate::convert::class_names().map(|c| entry(c, "converter")));
+    list.push(entry(
+        crate::convert::SIMPLE_HEADER_CLASS.to_string(),
+        "header_converter",
+    ));
+    let (transforms, predicates) = crate::transform::class_names();
+    list.extend(transforms.into_iter().map(|c| entry(c, "transformation")));
+    list.extend(predicates.into_iter().map(|c| entry(c, "predicate")));
+    list
+}
+
+/// A plugin the request names that this worker cannot use.
+#[derive(Debug, thiserror::Error)]
+pub enum PluginError {
+    #[error("Unknown plugin {0}.")]
+    Unknown(String),
+    #[error("Included connector type {class} does not match request type {plugin}")]
+    Mismatch { class: String, plugin: String },
+}
+
+/// `GET /connector-plugins/{p}/config`: the keys of a connector, transformation or predicate
+/// plugin (transforms and predicates have definitions too, as in Connect).
+pub fn keys(plugin: &str) -> Result<Vec<ConfigKeyInfo>, PluginError> {
+    let def = match find_plugin(plugin) {
+        Some(p) => p.config_def().clone(),
+        None => crate::transform::config_def(plugin)
+            .ok_or_else(|| PluginError::Unknown(plugin.to_string()))?,
+    };
+    Ok(def
+        .keys
+        .iter()
+        .enumerate()
+        .map(|(i, k)| ConfigKeyInfo::from_key(k, i as i32 + 1))
+        .collect())
+}
+
+/// `PUT /connector-plugins/{p}/config/validate`: framework and plugin keys of `config`,
+/// every error; its `connector.class`, when given, must name the same plugin.
+pub fn validate_for(
+    plugin: &str,
+    mut config: ConfigMap,
+    policy: &OverridePolicy,
+) -> Result<ConfigInfos, PluginError> {
+    let p = find_plugin(plugin).ok_or_else(|| PluginError::Unknown(plugin.to_string()))?;
+    match config.get("connector.class") {
+        Some(class) => {
+            let matches = find_plugin(class).is_some_and(|q| q.class_name() == p.class_name());
+            if !matches {
+                return Err(PluginError::Mismatch {
+                    class: class.clone(),
+                    plugin: plugin.to_string(),
+                });
+            }
+        }
+        None => {
+            config.insert("connector.class".into(), p.class_name().to_string());
+        }
+    }
+    Ok(validation::validate_with(&config, policy))
 }
 
 /// The whole reference: framework keys and every plugin's keys.

@@ -9,10 +9,13 @@
 //! for in-memory work, never across I/O or a drain: reads (`status`, `config`, `tasks`, the
 //! list) answer at once while another connector restarts or a store write is slow.
 
+pub use crate::kafka::offsets::OffsetChange;
+pub use crate::store::TargetState;
+
 use crate::config::ConfigMap;
 use crate::kafka::client::Role;
 use crate::kafka::offsets::{OffsetsAdmin, OffsetsError};
-use crate::store::{Cluster, ConfigStore, StoreError, TargetState};
+use crate::store::{Cluster, ConfigStore, StoreError};
 use crate::worker::config::WorkerConfig;
 use crate::worker::status::{
     ConnectorInfo, ConnectorState, ConnectorStateInfo, TaskId, TaskInfo, TaskState,
@@ -52,7 +55,36 @@ pub enum HerderError {
 
 pub type Result<T, E = HerderError> = std::result::Result<T, E>;
 
+/// What kind of refusal a [`HerderError`] is, for the REST API's status codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// No such connector or task (404).
+    NotFound,
+    /// The request clashes with the current state (an existing name, a stale view: 409).
+    Conflict,
+    /// The request itself is wrong (an invalid config, offsets for unknown partitions: 400).
+    BadRequest,
+    /// The worker could not do it (its stores or Kafka failed: 500).
+    Failed,
+}
+
+impl HerderError {
+    pub fn refusal(&self) -> Refusal {
+        match self {
+            HerderError::NotFound(_) | HerderError::TaskNotFound { .. } => Refusal::NotFound,
+            HerderError::AlreadyExists(_) | HerderError::Stale(_) => Refusal::Conflict,
+            HerderError::Invalid(_) | HerderError::BadRequest(_) | HerderError::NotStopped(_) => {
+                Refusal::BadRequest
+            }
+            HerderError::Offsets(OffsetsError::UnknownPartition { .. })
+            | HerderError::Offsets(OffsetsError::Regex(..)) => Refusal::BadRequest,
+            HerderError::Store(_) | HerderError::Offsets(_) => Refusal::Failed,
+        }
+    }
+}
+
 mod cluster;
+mod metrics;
 mod offsets;
 mod restart;
 
@@ -173,8 +205,9 @@ impl Herder {
         &self.worker
     }
 
-    pub fn offsets_admin(&self) -> &OffsetsAdmin {
-        &self.offsets
+    /// The Kafka cluster's id, when the brokers answer.
+    pub async fn kafka_cluster_id(&self) -> Option<String> {
+        self.offsets.cluster_id().await
     }
 
     /// Brings back every stored connector in its target state.
@@ -731,5 +764,22 @@ fn info_of(name: &str, c: &Connector) -> ConnectorInfo {
             })
             .collect(),
         kind: "sink",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stale_config_view_is_a_conflict_as_in_connect() {
+        let stale = HerderError::Stale(StoreError::Stale {
+            topic: "cassink-configs".into(),
+            waited: Duration::from_secs(3),
+        });
+        assert_eq!(stale.refusal(), Refusal::Conflict);
+        let message = stale.to_string();
+        assert!(message.contains("stale configuration"), "{message}");
+        assert!(message.contains("cassink-configs"), "{message}");
     }
 }
