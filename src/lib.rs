@@ -1,20 +1,30 @@
 //! cassink: a Kafka Connect-compatible sink worker that moves records from Kafka into Cassandra.
 //!
-//! Data flows one way: `kafka/` hands bytes to `convert/`, records pass `transform/` into `sink/`,
-//! the sink acknowledges, and `worker/` commits offsets. `rest/` talks to `worker/` only.
+//! This package is the `cassink` binary: the CLI (`main.rs`), the composition of the worker
+//! runtime with its REST API ([`serve`]) and the sample producers ([`produce`]). The work is
+//! done by the workspace's crates (`crates/`), whose dependencies follow the data path:
+//! `cassink-kafka` hands bytes to `cassink-convert`, records pass `cassink-transform` into
+//! `cassink-sink-cassandra` (through the `cassink-connector` seam), the sink acknowledges and
+//! `cassink-worker` commits offsets; `cassink-rest` talks to the worker only.
+//!
+//! The crates are re-exported under their module names, for the tests and benches.
 
-pub mod config;
-pub mod connector;
-pub mod convert;
-pub mod java_time;
-pub mod kafka;
-pub mod metrics;
 pub mod produce;
-pub mod record;
-pub mod rest;
 pub mod serve;
-pub mod sink;
-pub mod store;
-pub mod tls;
-pub mod transform;
-pub mod worker;
+
+pub use cassink_config as config;
+pub use cassink_connector as connector;
+pub use cassink_convert as convert;
+pub use cassink_kafka as kafka;
+pub use cassink_metrics as metrics;
+pub use cassink_record as record;
+pub use cassink_rest as rest;
+pub use cassink_store as store;
+pub use cassink_tls as tls;
+pub use cassink_transform as transform;
+pub use cassink_worker as worker;
+
+/// Sinks: where records go.
+pub mod sink {
+    pub use cassink_sink_cassandra as cassandra;
+}

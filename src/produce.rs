@@ -9,8 +9,8 @@ pub mod protobuf;
 pub use avro::{produce_avro, Format};
 pub use protobuf::produce_protobuf;
 
-use crate::kafka::client;
-use crate::kafka::probe::{self, Probe};
+use cassink_kafka::client;
+use cassink_kafka::probe::{self, Probe};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use rdkafka::util::Timeout;
@@ -44,7 +44,7 @@ pub enum ProduceError {
         source: KafkaError,
     },
     #[error(transparent)]
-    CreateTopic(crate::kafka::admin::AdminError),
+    CreateTopic(cassink_kafka::admin::AdminError),
     #[error("the Kafka brokers at {bootstrap} refuse the connection: {reason}")]
     Refused { bootstrap: String, reason: String },
     #[error("cannot read client settings {path}: {source}")]
@@ -55,7 +55,7 @@ pub enum ProduceError {
     #[error("client setting {0:?} is not key=value")]
     Property(String),
     #[error(transparent)]
-    Settings(#[from] crate::kafka::client::ClientConfigError),
+    Settings(#[from] cassink_kafka::client::ClientConfigError),
     #[error("cannot produce record {index} to topic {topic}: {source}")]
     Send {
         topic: String,
@@ -65,7 +65,7 @@ pub enum ProduceError {
 }
 
 /// Where to produce: bootstrap servers alone, or a base client config that also carries the
-/// security settings (see [`crate::kafka::client::KafkaClients`]).
+/// security settings (see [`cassink_kafka::client::KafkaClients`]).
 #[derive(Clone)]
 pub struct Brokers(pub ClientConfig);
 
@@ -106,13 +106,13 @@ impl Brokers {
         properties: &[String],
     ) -> Result<(Brokers, Brokers), ProduceError> {
         let mut map = match file {
-            Some(path) => crate::config::properties::parse_properties(
+            Some(path) => cassink_config::properties::parse_properties(
                 &std::fs::read_to_string(path).map_err(|source| ProduceError::SettingsFile {
                     path: path.to_path_buf(),
                     source,
                 })?,
             ),
-            None => crate::config::ConfigMap::new(),
+            None => cassink_config::ConfigMap::new(),
         };
         for p in properties {
             let (k, v) = p
@@ -360,7 +360,7 @@ pub async fn ensure_topic(
 ) -> Result<(), ProduceError> {
     let brokers = brokers.into();
     brokers.check_refusal().await?;
-    crate::kafka::admin::ensure_topic(&brokers.0, topic, partitions, 1)
+    cassink_kafka::admin::ensure_topic(&brokers.0, topic, partitions, 1)
         .await
         .map_err(ProduceError::CreateTopic)
 }

@@ -2,10 +2,10 @@
 //! (bound first, so `/health` answers 503 while the worker starts), the worker runtime, and
 //! shutdown on SIGINT or SIGTERM.
 
-use crate::rest::Server;
-use crate::worker::config::WorkerConfig;
-use crate::worker::logging::LogControl;
-use crate::worker::runtime::{read_connector_file, Runtime};
+use cassink_rest::Server;
+use cassink_worker::config::WorkerConfig;
+use cassink_worker::logging::LogControl;
+use cassink_worker::runtime::{read_connector_file, Runtime};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 

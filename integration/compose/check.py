@@ -10,7 +10,7 @@ Checks docker-compose.yml, Dockerfile and .dockerignore:
   depends_on   targets exist, are in the same profiles, have a health check for
                service_healthy and are one-shot for service_completed_successfully
   ports        no host port is published twice
-  env          the worker gets only CONNECT_* keys it knows (src/worker/config.rs), the
+  env          the worker gets only CONNECT_* keys it knows (crates/worker/src/config.rs), the
                producers only flags `cassink produce` takes, init scripts only variables they read
   images       tags pinned (no `latest`, no bare names), locally built images built somewhere
   volumes/networks  declared and used
@@ -94,7 +94,7 @@ PRODUCE_FLAGS = {
 }
 PRODUCE_WORKLOADS = {"tweets", "weather", "meter"}
 
-# Used when src/worker/config.rs cannot be read (the list there is the source of truth).
+# Used when crates/worker/src/config.rs cannot be read (the list there is the source of truth).
 FALLBACK_WORKER_KEYS = [
     "bootstrap.servers", "listeners", "rest.host.name", "rest.port", "rest.advertised.host.name",
     "rest.advertised.port", "rest.advertised.listener", "group.id", "offset.flush.interval.ms",
@@ -250,7 +250,7 @@ def check_ports(doc: dict, report: Report) -> None:
 
 
 def worker_keys(root: Path, report: Report) -> tuple[list[str], list[str]]:
-    src = root / "src" / "worker" / "config.rs"
+    src = root / "crates" / "worker" / "src" / "config.rs"
     text = src.read_text() if src.is_file() else ""
 
     def const(name: str) -> list[str] | None:
@@ -328,7 +328,7 @@ def check_env(doc: dict, root: Path, report: Report) -> None:
                 key = connect_env_key(var)
                 if key not in keys and not any(key.startswith(p) for p in prefixes):
                     report.add("env", f"{name}: {var} -> {key}, which the worker does not know "
-                               "(src/worker/config.rs KNOWN_KEYS)")
+                               "(crates/worker/src/config.rs KNOWN_KEYS)")
             check_worker_consistency(doc, name, svc, env, report)
         elif cmd[:2] == ["cassink", "produce"]:
             if produce is None:

@@ -5,7 +5,7 @@
 
 use super::avro::send_encoded;
 use super::{record, Brokers, ProduceError, Rng, Workload};
-use crate::convert::protobuf::CompiledSchema;
+use cassink_convert::protobuf::CompiledSchema;
 use prost_reflect::prost::Message;
 use prost_reflect::{DynamicMessage, Kind, MessageDescriptor, Value as Proto};
 use schema_registry_converter::async_impl::schema_registry::{post_schema, SrSettings};

@@ -1,0 +1,191 @@
+//! Kafka message -> [`SinkRecord`]: runs the key and value converters and keeps the original
+//! bytes for the dead-letter queue.
+
+use super::tolerance::{Failure, RawRecord};
+use bytes::Bytes;
+use cassink_config::ConfigMap;
+use cassink_connector::Stage;
+use cassink_convert::{
+    self as convert, ConvertError, Converter, ConverterConfigError, Part, SIMPLE_HEADER_CLASS,
+};
+use cassink_record::{Header, Position, SinkRecord, Value};
+use cassink_transform::Chain;
+use rdkafka::message::{Headers, Message};
+use std::sync::Arc;
+
+/// The converters of a task: key, value, and headers when `header.converter` names one other
+/// than Connect's default `SimpleHeaderConverter` (whose string values the sink's codecs
+/// read as Connect's parsed values would be written: numbers, booleans, times, JSON).
+pub struct Converters {
+    pub key: Arc<dyn Converter>,
+    pub value: Arc<dyn Converter>,
+    pub header: Option<Arc<dyn Converter>>,
+}
+
+impl Converters {
+    pub fn build(config: &ConfigMap) -> Result<Converters, ConverterConfigError> {
+        let header_class = config
+            .get(Part::Header.prefix())
+            .map(|c| c.trim())
+            .filter(|c| !c.is_empty() && *c != SIMPLE_HEADER_CLASS);
+        Ok(Converters {
+            key: convert::build(Part::Key, config)?,
+            value: convert::build(Part::Value, config)?,
+            header: match header_class {
+                Some(_) => Some(convert::build(Part::Header, config)?),
+                None => None,
+            },
+        })
+    }
+}
+
+/// Everything between a Kafka message and the sink: the converters, then the transforms.
+pub struct Stages {
+    pub converters: Converters,
+    pub transforms: Chain,
+}
+
+/// What converting and transforming a message gave.
+pub enum Intake {
+    Record(SinkRecord),
+    /// A transform dropped it (`Filter`, a Debezium tombstone): acknowledged, not written.
+    Filtered,
+    /// A permanent conversion failure.
+    Failed(Failure),
+    /// A transient one (e.g. the schema registry is unreachable): try again later.
+    Retry(ConvertError),
+}
+
+pub fn raw(msg: &impl Message) -> RawRecord {
+    RawRecord {
+        key: msg.key().map(Bytes::copy_from_slice),
+        value: msg.payload().map(Bytes::copy_from_slice),
+        headers: msg
+            .headers()
+            .map(|hs| {
+                hs.iter()
+                    .map(|h| (h.key.to_string(), h.value.map(Bytes::copy_from_slice)))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        timestamp_ms: msg.timestamp().to_millis(),
+    }
+}
+
+pub fn position(msg: &impl Message) -> Position {
+    Position {
+        topic: msg.topic().to_string(),
+        partition: msg.partition(),
+        offset: msg.offset(),
+    }
+}
+
+/// Converts a message as librdkafka hands it over (borrowed: its bytes are copied once, into
+/// the record's raw key and value), then runs the transforms on it.
+pub async fn convert(msg: &(impl Message + Sync), stages: &Stages) -> Intake {
+    let record = match convert_only(msg, &stages.converters).await {
+        Intake::Record(r) => r,
+        other => return other,
+    };
+    if stages.transforms.is_empty() {
+        return Intake::Record(record);
+    }
+    let raw = raw_of(&record);
+    let position = record.position.clone();
+    match stages.transforms.apply(record) {
+        Ok(Some(r)) => Intake::Record(r),
+        Ok(None) => Intake::Filtered,
+        Err(e) => Intake::Failed(Failure {
+            position,
+            stage: Stage::Transformation,
+            kind: "org.apache.kafka.connect.errors.DataException".into(),
+            message: e.to_string(),
+            raw,
+        }),
+    }
+}
+
+async fn convert_only(msg: &(impl Message + Sync), converters: &Converters) -> Intake {
+    let raw = raw(msg);
+    let position = position(msg);
+    let key = match converters
+        .key
+        .to_connect(msg.topic(), &raw.headers, msg.key())
+        .await
+    {
+        Ok(k) => k,
+        Err(e) => return failed(e, Stage::KeyConverter, position, raw),
+    };
+    let value = match converters
+        .value
+        .to_connect(msg.topic(), &raw.headers, msg.payload())
+        .await
+    {
+        Ok(v) => v,
+        Err(e) => return failed(e, Stage::ValueConverter, position, raw),
+    };
+    let mut headers = Vec::with_capacity(raw.headers.len());
+    for (key, bytes) in &raw.headers {
+        let value = match (&converters.header, bytes) {
+            (_, None) => Value::Null,
+            (Some(conv), Some(b)) => {
+                match conv.to_connect(msg.topic(), &raw.headers, Some(b)).await {
+                    Ok(v) => v.unwrap_or(Value::Null),
+                    Err(e) => {
+                        let e = ConvertError {
+                            message: format!("header {key}: {}", e.message),
+                            ..e
+                        };
+                        return failed(e, Stage::HeaderConverter, position, raw);
+                    }
+                }
+            }
+            (None, Some(b)) => match std::str::from_utf8(b) {
+                Ok(s) => Value::String(s.to_string()),
+                Err(_) => Value::Bytes(b.clone()),
+            },
+        };
+        headers.push(Header {
+            key: key.clone(),
+            raw: bytes.clone(),
+            value,
+        });
+    }
+    Intake::Record(SinkRecord {
+        topic: position.topic.clone(),
+        position,
+        timestamp_ms: raw.timestamp_ms,
+        key,
+        value,
+        headers,
+        raw_key: raw.key,
+        raw_value: raw.value,
+    })
+}
+
+fn failed(e: ConvertError, stage: Stage, position: Position, raw: RawRecord) -> Intake {
+    if e.retriable {
+        return Intake::Retry(e);
+    }
+    Intake::Failed(Failure {
+        position,
+        stage,
+        kind: "org.apache.kafka.connect.errors.DataException".into(),
+        message: e.message,
+        raw,
+    })
+}
+
+/// The raw form of a converted record (for a record the sink rejects).
+pub fn raw_of(record: &SinkRecord) -> RawRecord {
+    RawRecord {
+        key: record.raw_key.clone(),
+        value: record.raw_value.clone(),
+        headers: record
+            .headers
+            .iter()
+            .map(|h| (h.key.clone(), h.raw.clone()))
+            .collect(),
+        timestamp_ms: record.timestamp_ms,
+    }
+}

@@ -1,3 +1,0 @@
-//! Sinks: where records go.
-
-pub mod cassandra;
