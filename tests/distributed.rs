@@ -261,7 +261,7 @@ async fn workers_share_connectors_tasks_status_and_offsets() {
     )
     .await;
     let landed_at_leave = count(&session, &table).await;
-    let exit = w3.terminate(Duration::from_secs(60));
+    let (exit, _) = w3.terminate(Duration::from_secs(60));
     assert!(exit.success(), "worker 3 exit: {exit}");
     producer.await.expect("producer");
     assert!(
@@ -551,7 +551,7 @@ async fn a_worker_killed_with_sigkill_hands_its_partitions_over_and_nothing_is_l
         count(&session, &table).await > 2_000
     })
     .await;
-    w2.kill();
+    w2.kill9();
     let killed = Instant::now();
     let landed_at_kill = count(&session, &table).await;
     producer.await.expect("producer");
@@ -630,7 +630,7 @@ async fn health_is_503_while_the_worker_starts_and_200_once_it_serves() {
         assert!(
             Instant::now() < deadline,
             "the worker never answered: {}",
-            w.log_tail()
+            w.log_tail(40)
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
@@ -641,7 +641,7 @@ async fn health_is_503_while_the_worker_starts_and_200_once_it_serves() {
             json!({"status": "starting", "message": "Worker is still starting up."})
         ),
         "{}",
-        w.log_tail()
+        w.log_tail(40)
     );
     let r = call(Method::GET, &w.url("/connectors"), None).await;
     assert_eq!(r.status, 503, "{}", r.text);
@@ -688,7 +688,11 @@ async fn health_is_500_while_the_worker_cannot_write_to_its_storage() {
             break r;
         }
         assert_eq!(r.status, 200, "{}", r.text);
-        assert!(Instant::now() < deadline, "still healthy: {}", w.log_tail());
+        assert!(
+            Instant::now() < deadline,
+            "still healthy: {}",
+            w.log_tail(40)
+        );
         tokio::time::sleep(Duration::from_millis(500)).await;
     };
     assert_eq!(down.body["status"], "unhealthy", "{}", down.text);
@@ -706,7 +710,7 @@ async fn health_is_500_while_the_worker_cannot_write_to_its_storage() {
         assert!(
             Instant::now() < deadline,
             "never healthy again: {}",
-            w.log_tail()
+            w.log_tail(40)
         );
         tokio::time::sleep(Duration::from_millis(500)).await;
     }

@@ -10,7 +10,7 @@
 //! cannot be made to answer on demand, WriteTimeout.
 //!
 //! Each scenario prints one JSON line of figures (`cargo test --test faults -- --nocapture`).
-//! `CASSINK_FAULTS_SEED` replays the random kill points of a run; `CASSINK_FAULTS_WORKER_LOG`
+//! `CASSINK_FAULTS_SEED` replays the random kill points of a run; `CASSINK_TEST_WORKER_LOG`
 //! sets the worker's RUST_LOG (e.g. `info,cdrs_tokio=debug`); `CASSINK_TEST_SHOW_LOGS=1` prints
 //! the tail of the worker log after each scenario.
 
@@ -92,7 +92,7 @@ async fn sigkill_ten_times_during_ingest_loses_nothing() {
         .await
         .expect("create topic");
     let dir = tempfile::tempdir().unwrap();
-    let mut worker = Worker::start(dir.path(), &kafka).await;
+    let mut worker = start_worker(dir.path(), &kafka).await;
     let name = unique("kill9");
     let group = format!("connect-{name}");
     worker
@@ -244,7 +244,7 @@ async fn cql_outage(test: &str, phases: &[(Outage, Duration)], named: &[&str]) {
         .await
         .expect("create topic");
     let dir = tempfile::tempdir().unwrap();
-    let mut worker = Worker::start(dir.path(), &kafka).await;
+    let mut worker = start_worker(dir.path(), &kafka).await;
     let pid = worker.pid();
     let name = unique("cqlout");
     let group = format!("connect-{name}");
@@ -471,7 +471,7 @@ async fn broker_restart_mid_stream_loses_nothing() {
         .await
         .expect("create topic");
     let dir = tempfile::tempdir().unwrap();
-    let worker = Worker::start(dir.path(), &kafka).await;
+    let worker = start_worker(dir.path(), &kafka).await;
     let name = unique("brokerrestart");
     let group = format!("connect-{name}");
     worker
@@ -590,7 +590,7 @@ async fn sigterm_mid_ingest_commits_exactly_what_was_written() {
     );
 
     let dir = tempfile::tempdir().unwrap();
-    let mut worker = Worker::start(dir.path(), &kafka).await;
+    let mut worker = start_worker(dir.path(), &kafka).await;
     let name = unique("sigterm");
     let group = format!("connect-{name}");
     worker
@@ -705,7 +705,7 @@ async fn reads_answer_while_a_restart_is_stuck_draining_a_task() {
             .expect("create topic");
     }
     let dir = tempfile::tempdir().unwrap();
-    let worker = Worker::start(dir.path(), &kafka).await;
+    let worker = start_worker(dir.path(), &kafka).await;
     let (a, b) = (unique("reads-a"), unique("reads-b"));
     worker
         .create_connector(&a, &meter_connector(&topic_a, &ks_a, &healthy, 1, &[]))

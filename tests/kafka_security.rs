@@ -145,7 +145,7 @@ impl Sink {
                 Instant::now() < deadline,
                 "{n} of {expected} rows in {}:\n{}",
                 self.table,
-                w.log_tail()
+                w.log_tail(40)
             );
             tokio::time::sleep(Duration::from_millis(300)).await;
         }
@@ -484,7 +484,7 @@ async fn failed_trace(w: &Worker, name: &str, within: Duration) -> String {
             assert!(
                 Instant::now() < deadline,
                 "task still {state} after {within:?} (trace: {trace}):\n{}",
-                w.log_tail()
+                w.log_tail(40)
             );
         }
         tokio::time::sleep(Duration::from_millis(500)).await;

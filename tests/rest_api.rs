@@ -499,7 +499,7 @@ async fn a_restarted_worker_restores_connectors_in_their_target_states() {
     assert_eq!(cfg.body, sink_config(&names[0], &topic, 1));
 
     // SIGTERM: tasks stop and the process exits 0 within the shutdown bound.
-    let status = w.terminate(Duration::from_secs(40));
+    let (status, _) = w.terminate(Duration::from_secs(40));
     assert!(status.success(), "exit status {status}");
 }
 

@@ -75,7 +75,7 @@ async fn two_standalone_workers_running_one_connector_share_its_partitions() {
     .await;
     assert_eq!(count(&session, &table).await, records as i64);
     for mut w in workers {
-        let exit = w.terminate(Duration::from_secs(60));
+        let (exit, _) = w.terminate(Duration::from_secs(60));
         assert!(exit.success(), "worker exit: {exit}");
     }
 }

@@ -1,4 +1,8 @@
-//! Shared setup for tests that drive a real `cassink worker` process over HTTP.
+//! Shared setup of the integration tests: the `cassink worker` child process (worker.rs), the
+//! REST calls and polls made to it, topics and names (here), sink tasks run in-process and the
+//! tables and offsets they leave (sink.rs), private servers a test may stop or configure
+//! (kafka.rs, cassandra.rs), a TCP proxy for network faults (tcp_proxy.rs) and test PKI and
+//! key stores (pki.rs, stores.rs).
 #![allow(dead_code)]
 
 pub mod cassandra;
@@ -7,14 +11,18 @@ pub mod pki;
 pub mod sink;
 pub mod stores;
 pub mod tcp_proxy;
+pub mod worker;
+
+// Not every test binary starts a worker.
+#[allow(unused_imports)]
+pub use worker::Worker;
 
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::ClientConfig;
 use serde_json::Value;
 use std::net::{TcpListener, TcpStream, ToSocketAddrs};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 pub const CASSANDRA_CLASS: &str = "com.datastax.oss.kafka.sink.CassandraSinkConnector";
@@ -76,179 +84,6 @@ pub async fn create_topic_configured(name: &str, partitions: i32, settings: &[(&
         .expect("create_topics request");
     for r in results {
         r.unwrap_or_else(|(t, e)| panic!("cannot create topic {t}: {e}"));
-    }
-}
-
-/// A `cassink worker` child process on a free port with its own `state.dir`.
-pub struct Worker {
-    child: Option<Child>,
-    pub port: u16,
-    pub base: String,
-    pub state_dir: PathBuf,
-    log: PathBuf,
-    config: PathBuf,
-}
-
-impl Worker {
-    /// Starts a worker with a fresh state dir under `dir`.
-    pub async fn start(dir: &Path) -> Worker {
-        Self::start_with(dir, &dir.join("state"), free_port()).await
-    }
-
-    pub async fn start_with(dir: &Path, state_dir: &Path, port: u16) -> Worker {
-        Self::start_props(dir, state_dir, port, "").await
-    }
-
-    /// Like [`Worker::start_with`], with `extra` worker properties appended.
-    pub async fn start_props(dir: &Path, state_dir: &Path, port: u16, extra: &str) -> Worker {
-        let mut worker = Self::launch(dir, state_dir, port, &bootstrap(), extra);
-        worker.wait_ready().await;
-        worker
-    }
-
-    /// Starts a worker of `bootstrap` without waiting for it to be ready.
-    pub fn launch(dir: &Path, state_dir: &Path, port: u16, bootstrap: &str, extra: &str) -> Worker {
-        let config = dir.join(format!("worker-{port}.properties"));
-        std::fs::write(
-            &config,
-            format!(
-                "bootstrap.servers={bootstrap}\nlisteners=http://127.0.0.1:{port}\nstate.dir={}\n\
-                 offset.flush.interval.ms=1000\n{extra}\n",
-                state_dir.display()
-            ),
-        )
-        .expect("write worker config");
-        let log = dir.join(format!("worker-{port}.log"));
-        let mut worker = Worker {
-            child: None,
-            port,
-            base: format!("http://127.0.0.1:{port}"),
-            state_dir: state_dir.to_path_buf(),
-            log,
-            config,
-        };
-        worker.spawn();
-        worker
-    }
-
-    fn spawn(&mut self) {
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.log)
-            .expect("open worker log");
-        let child = Command::new(env!("CARGO_BIN_EXE_cassink"))
-            .args(["worker", "--config"])
-            .arg(&self.config)
-            .env("RUST_LOG", "info")
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().expect("log handle"))
-            .stderr(log)
-            .spawn()
-            .expect("spawn cassink worker");
-        self.child = Some(child);
-    }
-
-    pub async fn wait_ready(&mut self) {
-        self.wait_ready_within(Duration::from_secs(30)).await
-    }
-
-    /// Waits until `/health` answers 200 (at most `within`).
-    pub async fn wait_ready_within(&mut self, within: Duration) {
-        let client = reqwest::Client::new();
-        let deadline = Instant::now() + within;
-        loop {
-            if let Ok(r) = client.get(format!("{}/health", self.base)).send().await {
-                if r.status().is_success() {
-                    return;
-                }
-            }
-            if let Some(Ok(Some(status))) = self.child.as_mut().map(|c| c.try_wait()) {
-                panic!("worker exited early ({status}):\n{}", self.log_tail());
-            }
-            assert!(
-                Instant::now() < deadline,
-                "worker not ready in {within:?}:\n{}",
-                self.log_tail()
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
-    /// `POST /connectors` of `{name, config}`, which must answer 201.
-    pub async fn create_connector(&self, name: &str, config: &Value) {
-        let created = call(
-            reqwest::Method::POST,
-            &self.url("/connectors"),
-            Some(&serde_json::json!({"name": name, "config": config})),
-        )
-        .await;
-        assert_eq!(created.status, 201, "{}", created.text);
-    }
-
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
-    /// The whole worker log.
-    pub fn log_text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    pub fn log_tail(&self) -> String {
-        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
-        let lines: Vec<&str> = text.lines().collect();
-        lines[lines.len().saturating_sub(40)..].join("\n")
-    }
-
-    /// SIGKILL: no chance to clean up.
-    pub fn kill(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-
-    /// SIGTERM, then waits up to `within` for the exit status.
-    pub fn terminate(&mut self, within: Duration) -> ExitStatus {
-        let mut child = self.child.take().expect("worker not running");
-        let _ = Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status();
-        let deadline = Instant::now() + within;
-        loop {
-            if let Ok(Some(status)) = child.try_wait() {
-                return status;
-            }
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                panic!(
-                    "worker did not exit within {within:?}:\n{}",
-                    self.log_tail()
-                );
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    /// Starts the same worker again (same port, config and state dir).
-    pub async fn restart(&mut self) {
-        self.kill();
-        self.spawn();
-        self.wait_ready().await;
-    }
-}
-
-impl Drop for Worker {
-    fn drop(&mut self) {
-        if std::thread::panicking() || std::env::var_os("CASSINK_TEST_SHOW_LOGS").is_some() {
-            eprintln!(
-                "--- worker log ({}) ---\n{}",
-                self.log.display(),
-                self.log_tail()
-            );
-        }
-        self.kill();
     }
 }
 

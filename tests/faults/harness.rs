@@ -1,8 +1,8 @@
 //! The machinery of the fault tests: the real Cassandra behind a TCP proxy of the test's own
 //! (connections reset, refused or stalled), a keyspace made unavailable by its replication
 //! factor, an in-process cqlmem for WriteTimeout only, a private Apache Kafka broker that can be
-//! stopped and started again, a `cassink worker` child process that can be killed, and
-//! independent readers for rows (cdrs-tokio) and committed offsets (rdkafka).
+//! stopped and started again, the settings of the `cassink worker` child process (the process
+//! itself is tests/common/worker.rs), and independent readers for rows (cdrs-tokio) and committed offsets (rdkafka).
 //!
 //! Nothing here stops or freezes the shared servers: other tests run against them.
 
@@ -19,8 +19,7 @@ use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::net::{SocketAddr, ToSocketAddrs};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -29,7 +28,7 @@ pub const METERS: u64 = 50;
 
 pub use crate::common::kafka::Kafka;
 pub use crate::common::tcp_proxy::{Mode as ProxyMode, TcpProxy};
-pub use crate::common::{bootstrap, free_port};
+pub use crate::common::{bootstrap, free_port, Worker};
 
 /// A name no other test (or test run) uses; CQL-safe (lowercase, digits, underscores).
 pub fn unique(prefix: &str) -> String {
@@ -654,213 +653,21 @@ pub fn produce_through_outages(
 // ---------------------------------------------------------------------------------------------
 // The worker process.
 
-/// A `cassink worker` child process with its own port, state dir and log; restarts keep all
-/// three, as a supervisor restarting a crashed worker would.
-pub struct Worker {
-    child: Option<Child>,
-    pub base: String,
-    config: PathBuf,
-    log: PathBuf,
-    http: reqwest::Client,
-}
+/// Properties of the fault tests' workers: offsets committed every 500 ms, and a killed
+/// worker's consumers given up by the group within 6 s.
+const WORKER_PROPERTIES: &str = "offset.flush.interval.ms=500\n\
+                                 consumer.session.timeout.ms=6000\nconsumer.heartbeat.interval.ms=1000";
 
-impl Worker {
-    pub async fn start(dir: &Path, bootstrap: &str) -> Worker {
-        let port = free_port();
-        let config = dir.join("worker.properties");
-        std::fs::write(
-            &config,
-            format!(
-                "bootstrap.servers={bootstrap}\nlisteners=http://127.0.0.1:{port}\nstate.dir={}\n\
-                 offset.flush.interval.ms=500\n\
-                 consumer.session.timeout.ms=6000\nconsumer.heartbeat.interval.ms=1000\n",
-                dir.join("state").display()
-            ),
-        )
-        .expect("write worker config");
-        let mut worker = Worker {
-            child: None,
-            base: format!("http://127.0.0.1:{port}"),
-            config,
-            log: dir.join("worker.log"),
-            http: reqwest::Client::builder()
-                .timeout(Duration::from_secs(10))
-                .build()
-                .expect("http client"),
-        };
-        worker.spawn();
-        worker.wait_ready().await;
-        worker
-    }
-
-    /// Starts the process (again: same port, config and state dir).
-    pub fn spawn(&mut self) {
-        assert!(self.child.is_none(), "worker already running");
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.log)
-            .expect("open worker log");
-        let child = Command::new(env!("CARGO_BIN_EXE_cassink"))
-            .args(["worker", "--config"])
-            .arg(&self.config)
-            .env(
-                "RUST_LOG",
-                std::env::var("CASSINK_FAULTS_WORKER_LOG").unwrap_or_else(|_| "info".into()),
-            )
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().expect("log handle"))
-            .stderr(log)
-            .spawn()
-            .expect("spawn cassink worker");
-        self.child = Some(child);
-    }
-
-    pub async fn wait_ready(&mut self) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Ok(r) = self.http.get(self.url("/health")).send().await {
-                if r.status().is_success() {
-                    return;
-                }
-            }
-            if let Some(Ok(Some(status))) = self.child.as_mut().map(|c| c.try_wait()) {
-                panic!("worker exited early ({status}):\n{}", self.log_tail(40));
-            }
-            assert!(
-                Instant::now() < deadline,
-                "worker not ready in 30 s:\n{}",
-                self.log_tail(40)
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
-    pub fn pid(&self) -> Option<u32> {
-        self.child.as_ref().map(|c| c.id())
-    }
-
-    /// Whether the process is still running (it has not exited on its own).
-    pub fn running(&mut self) -> bool {
-        matches!(self.child.as_mut().map(|c| c.try_wait()), Some(Ok(None)))
-    }
-
-    /// SIGKILL: no chance to commit or clean up.
-    pub fn kill9(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-
-    /// SIGTERM, then waits up to `within` for the exit; returns the status and how long it took.
-    pub fn terminate(&mut self, within: Duration) -> (ExitStatus, Duration) {
-        let mut child = self.child.take().expect("worker not running");
-        let sent = Instant::now();
-        signal(child.id(), "TERM");
-        loop {
-            if let Ok(Some(status)) = child.try_wait() {
-                return (status, sent.elapsed());
-            }
-            if sent.elapsed() > within {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!(
-                    "worker did not exit within {within:?} of SIGTERM:\n{}",
-                    self.log_tail(40)
-                );
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    pub async fn create_connector(&self, name: &str, config: &Value) {
-        let r = self
-            .http
-            .post(self.url("/connectors"))
-            .json(&json!({"name": name, "config": config}))
-            .send()
-            .await
-            .expect("POST /connectors");
-        let status = r.status();
-        let text = r.text().await.unwrap_or_default();
-        assert_eq!(status.as_u16(), 201, "POST /connectors: {text}");
-    }
-
-    /// Task (state, trace) pairs of a connector, or `None` when the worker does not answer.
-    pub async fn tasks(&self, name: &str) -> Option<Vec<(String, Option<String>)>> {
-        let r = self
-            .http
-            .get(self.url(&format!("/connectors/{name}/status")))
-            .send()
-            .await
-            .ok()?;
-        let body: Value = r.json().await.ok()?;
-        let tasks = body["tasks"].as_array()?;
-        Some(
-            tasks
-                .iter()
-                .map(|t| {
-                    (
-                        t["state"].as_str().unwrap_or("?").to_string(),
-                        t["trace"].as_str().map(String::from),
-                    )
-                })
-                .collect(),
-        )
-    }
-
-    /// Waits until the connector has `n` tasks, all RUNNING.
-    pub async fn wait_running(&self, name: &str, n: usize) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let tasks = self.tasks(name).await.unwrap_or_default();
-            if tasks.len() == n && tasks.iter().all(|(s, _)| s == "RUNNING") {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "tasks of {name} not RUNNING: {tasks:?}\n{}",
-                self.log_tail(40)
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
-    pub fn log_text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    pub fn log_tail(&self, n: usize) -> String {
-        let text = self.log_text();
-        let lines: Vec<&str> = text.lines().collect();
-        lines[lines.len().saturating_sub(n)..].join("\n")
-    }
-}
-
-impl Drop for Worker {
-    fn drop(&mut self) {
-        if std::thread::panicking() || std::env::var_os("CASSINK_TEST_SHOW_LOGS").is_some() {
-            eprintln!(
-                "--- worker log ({}) ---\n{}",
-                self.log.display(),
-                self.log_tail(60)
-            );
-        }
-        self.kill9();
-    }
-}
-
-fn signal(pid: u32, sig: &str) {
-    let status = Command::new("kill")
-        .args([format!("-{sig}"), pid.to_string()])
-        .status()
-        .expect("run kill");
-    assert!(status.success(), "kill -{sig} {pid} failed");
+/// A `cassink worker` of `bootstrap` with its state dir, config and log in `dir`, ready.
+pub async fn start_worker(dir: &Path, bootstrap: &str) -> Worker {
+    Worker::start_of(
+        bootstrap,
+        dir,
+        &dir.join("state"),
+        free_port(),
+        WORKER_PROPERTIES,
+    )
+    .await
 }
 
 /// The meter connector of connectors/meter.json, pointed at `topic`, `keyspace` and `cql`,
