@@ -319,7 +319,7 @@ async fn later_records_for_a_row_are_never_written_before_earlier_ones() {
                 .flat_map(|k| (0..CLUSTERS).map(move |c| (format!("p{partition}-k{k}"), c)))
                 .collect();
             for i in (1..rows.len()).rev() {
-                rows.swap(i, (rng.next() % (i as u64 + 1)) as usize);
+                rows.swap(i, (rng.next_u64() % (i as u64 + 1)) as usize);
             }
             for (k, c) in rows {
                 records.push((partition, k, c, version));

@@ -3,12 +3,14 @@
 
 use super::mapping::Mapping;
 use super::tls::SslConfig;
+use super::units::{Compression, ConsistencyLevel, TimeUnit};
 use cassink_config::{
     parse_bool, parse_list, ConfigDef, ConfigKey, ConfigMap, ConfigType, ConfigValue, Importance,
 };
 use cassink_connector::Framework;
 use cassink_tls::TlsError;
 use std::path::PathBuf;
+use std::sync::LazyLock;
 use std::time::Duration;
 
 const CONN: &str = "Connection";
@@ -28,26 +30,6 @@ const TABLE_SETTINGS: &[&str] = &[
 ];
 /// Suffixes of per-topic codec keys `topic.<topic>.codec.<suffix>`.
 const CODEC_SETTINGS: &[&str] = &["locale", "timeZone", "timestamp", "date", "time", "unit"];
-const CONSISTENCY_LEVELS: &[&str] = &[
-    "ANY",
-    "ONE",
-    "TWO",
-    "THREE",
-    "QUORUM",
-    "ALL",
-    "LOCAL_QUORUM",
-    "EACH_QUORUM",
-    "LOCAL_ONE",
-];
-const TIME_UNITS: &[&str] = &[
-    "NANOSECONDS",
-    "MICROSECONDS",
-    "MILLISECONDS",
-    "SECONDS",
-    "MINUTES",
-    "HOURS",
-    "DAYS",
-];
 const SSL: &str = "SSL";
 /// DataStax keys cassink accepts but does not act on (yet): reported as warnings. `ssl.*`
 /// keys of [`definition`] are implemented; other `ssl.*` keys (cipher suites) are not.
@@ -69,7 +51,13 @@ const REFUSED_KEYS: &[(&str, &str)] = &[
     ("datastax-java-driver.basic.session-keyspace", "driver settings are not read by cassink; name the keyspace in topic.<topic>.<keyspace>.<table>.mapping"),
 ];
 
-pub fn definition() -> ConfigDef {
+/// The sink's keys: what parses, validates and documents them (built once).
+pub fn definition() -> &'static ConfigDef {
+    static DEFINITION: LazyLock<ConfigDef> = LazyLock::new(build_definition);
+    &DEFINITION
+}
+
+fn build_definition() -> ConfigDef {
     use ConfigType::*;
     ConfigDef::new(vec![
         ConfigKey::new("contactPoints", List, "Comma-separated Cassandra hosts (host or host:port); empty means localhost.").default("").group(CONN).importance(Importance::High),
@@ -79,7 +67,7 @@ pub fn definition() -> ConfigDef {
         ConfigKey::new("maxNumberOfRecordsInBatch", Int, "Most records in one UNLOGGED batch (same table and partition key).").default("32").group(CONN),
         ConfigKey::new("queryExecutionTimeout", Int, "Seconds a write may take before it counts as failed (and is retried).").default("30").group(CONN),
         ConfigKey::new("connectionPoolLocalSize", Int, "Connections per node.").default("4").group(CONN),
-        ConfigKey::new("compression", String, "Frame compression: None, LZ4 or Snappy.").default("None").allowed(&["None", "LZ4", "Snappy"]).group(CONN),
+        ConfigKey::new("compression", String, "Frame compression: None, LZ4 or Snappy.").default("None").allowed(Compression::NAMES).group(CONN),
         ConfigKey::new("ignoreErrors", String, "DataStax error handling: None, Driver or All (mapped onto errors.tolerance).").default("None").allowed(&["None", "Driver", "All", "true", "false"]).group(CONN),
         ConfigKey::new("auth.provider", String, "None or PLAIN (username/password).").default("None").allowed(&["None", "PLAIN"]).group("Authentication"),
         ConfigKey::new("auth.username", String, "Username for PLAIN authentication.").default("").group("Authentication"),
@@ -93,10 +81,10 @@ pub fn definition() -> ConfigDef {
         ConfigKey::new("ssl.openssl.keyCertChain", String, "Mutual TLS: PEM client certificate chain presented to the nodes.").default("").group(SSL),
         ConfigKey::new("ssl.openssl.privateKey", String, "Mutual TLS: the unencrypted PEM private key of ssl.openssl.keyCertChain.").default("").group(SSL),
         ConfigKey::new("topic.<topic>.<keyspace>.<table>.mapping", String, "Required per table: column=source pairs (value.f, key.f, key, value, header.h, now(), __ttl, __timestamp).").group(TABLE).importance(Importance::High),
-        ConfigKey::new("topic.<topic>.<keyspace>.<table>.consistencyLevel", String, "Write consistency level.").default("LOCAL_ONE").allowed(CONSISTENCY_LEVELS).group(TABLE),
+        ConfigKey::new("topic.<topic>.<keyspace>.<table>.consistencyLevel", String, "Write consistency level.").default("LOCAL_ONE").allowed(ConsistencyLevel::NAMES).group(TABLE),
         ConfigKey::new("topic.<topic>.<keyspace>.<table>.ttl", Int, "TTL in ttlTimeUnit for every write; -1 = none.").default("-1").group(TABLE),
-        ConfigKey::new("topic.<topic>.<keyspace>.<table>.ttlTimeUnit", String, "Unit of ttl and __ttl.").default("SECONDS").allowed(TIME_UNITS).group(TABLE),
-        ConfigKey::new("topic.<topic>.<keyspace>.<table>.timestampTimeUnit", String, "Unit of __timestamp.").default("MICROSECONDS").allowed(TIME_UNITS).group(TABLE),
+        ConfigKey::new("topic.<topic>.<keyspace>.<table>.ttlTimeUnit", String, "Unit of ttl and __ttl.").default("SECONDS").allowed(TimeUnit::NAMES).group(TABLE),
+        ConfigKey::new("topic.<topic>.<keyspace>.<table>.timestampTimeUnit", String, "Unit of __timestamp.").default("MICROSECONDS").allowed(TimeUnit::NAMES).group(TABLE),
         ConfigKey::new("topic.<topic>.<keyspace>.<table>.nullToUnset", Boolean, "Bind null fields as unset (leave the cell as it is) instead of deleting the cell.").default("true").group(TABLE),
         ConfigKey::new("topic.<topic>.<keyspace>.<table>.deletesEnabled", Boolean, "A record whose only non-null fields are the primary key deletes the row.").default("true").group(TABLE),
         ConfigKey::new("topic.<topic>.<keyspace>.<table>.query", String, "A custom CQL statement with named bind markers (:column) replacing the generated INSERT.").default("").group(TABLE),
@@ -105,7 +93,7 @@ pub fn definition() -> ConfigDef {
         ConfigKey::new("topic.<topic>.codec.timestamp", String, "CQL_TIMESTAMP or a pattern such as yyyy-MM-dd HH:mm:ss.").default("CQL_TIMESTAMP").group(CODEC),
         ConfigKey::new("topic.<topic>.codec.date", String, "ISO_LOCAL_DATE or a pattern.").default("ISO_LOCAL_DATE").group(CODEC),
         ConfigKey::new("topic.<topic>.codec.time", String, "ISO_LOCAL_TIME or a pattern.").default("ISO_LOCAL_TIME").group(CODEC),
-        ConfigKey::new("topic.<topic>.codec.unit", String, "Unit of numeric timestamps.").default("MILLISECONDS").allowed(TIME_UNITS).group(CODEC),
+        ConfigKey::new("topic.<topic>.codec.unit", String, "Unit of numeric timestamps.").default("MILLISECONDS").allowed(TimeUnit::NAMES).group(CODEC),
     ])
 }
 
@@ -116,11 +104,11 @@ pub struct TableConfig {
     pub keyspace: String,
     pub table: String,
     pub mapping: Mapping,
-    pub consistency: String,
+    pub consistency: ConsistencyLevel,
     /// Fixed TTL in seconds (`None` when -1).
     pub ttl_seconds: Option<i64>,
-    pub ttl_unit: String,
-    pub timestamp_unit: String,
+    pub ttl_unit: TimeUnit,
+    pub timestamp_unit: TimeUnit,
     pub null_to_unset: bool,
     pub deletes_enabled: bool,
     pub query: Option<String>,
@@ -143,7 +131,7 @@ pub struct SinkConfig {
     pub max_batch: usize,
     pub query_timeout: Duration,
     pub pool_size: usize,
-    pub compression: String,
+    pub compression: Compression,
     pub username: Option<String>,
     pub password: Option<String>,
     /// `ssl.*`: TLS to the nodes when `ssl.provider` is not `None`.
@@ -353,18 +341,7 @@ impl SinkConfig {
         if !errors.is_empty() {
             return Err(errors.join("; "));
         }
-        let get = |k: &str| -> String {
-            config
-                .get(k)
-                .map(|v| v.trim().to_string())
-                .or_else(|| {
-                    definition()
-                        .key(k)
-                        .and_then(|d| d.default)
-                        .map(String::from)
-                })
-                .unwrap_or_default()
-        };
+        let get = |k: &str| -> String { value_or_default(config, k, k) };
         let num = |k: &str| -> Result<i64, String> {
             get(k).parse::<i64>().map_err(|e| format!("{k}: {e}"))
         };
@@ -383,18 +360,23 @@ impl SinkConfig {
                 continue;
             }
             let prefix = key.trim_end_matches(".mapping");
-            let setting = |s: &str, default: &str| {
-                config
-                    .get(&format!("{prefix}.{s}"))
-                    .map(|v| v.trim().to_string())
-                    .unwrap_or_else(|| default.to_string())
+            let setting = |s: &str| {
+                value_or_default(
+                    config,
+                    &format!("{prefix}.{s}"),
+                    &format!("topic.<topic>.<keyspace>.<table>.{s}"),
+                )
             };
-            let ttl_unit = setting("ttlTimeUnit", "SECONDS").to_ascii_uppercase();
-            let ttl: i64 = setting("ttl", "-1")
+            // validate() checked every value against the allowed ones.
+            let unit = |s: &str| {
+                TimeUnit::parse(&setting(s)).ok_or_else(|| format!("{prefix}.{s}: unknown unit"))
+            };
+            let ttl_unit = unit("ttlTimeUnit")?;
+            let ttl: i64 = setting("ttl")
                 .parse()
                 .map_err(|e| format!("{prefix}.ttl: {e}"))?;
             let max = super::statement::MAX_TTL_SECONDS;
-            let ttl_seconds = match (ttl >= 0).then(|| to_seconds(ttl, &ttl_unit)) {
+            let ttl_seconds = match (ttl >= 0).then(|| ttl_unit.to_seconds(ttl)) {
                 None => None,
                 Some(Some(seconds)) if seconds <= max => Some(seconds),
                 Some(_) => {
@@ -403,18 +385,20 @@ impl SinkConfig {
                     ))
                 }
             };
-            let query = setting("query", "");
+            let query = setting("query");
+            let consistency = ConsistencyLevel::parse(&setting("consistencyLevel"))
+                .ok_or_else(|| format!("{prefix}.consistencyLevel: unknown level"))?;
             tables.push(TableConfig {
                 topic,
                 keyspace,
                 table,
                 mapping: Mapping::parse(raw).map_err(|e| format!("{key}: {e}"))?,
-                consistency: setting("consistencyLevel", "LOCAL_ONE").to_ascii_uppercase(),
+                consistency,
                 ttl_seconds,
                 ttl_unit,
-                timestamp_unit: setting("timestampTimeUnit", "MICROSECONDS").to_ascii_uppercase(),
-                null_to_unset: parse_bool(&setting("nullToUnset", "true")).unwrap_or(true),
-                deletes_enabled: parse_bool(&setting("deletesEnabled", "true")).unwrap_or(true),
+                timestamp_unit: unit("timestampTimeUnit")?,
+                null_to_unset: flag(&setting("nullToUnset"), "nullToUnset")?,
+                deletes_enabled: flag(&setting("deletesEnabled"), "deletesEnabled")?,
                 query: (!query.is_empty()).then_some(query),
             });
         }
@@ -432,7 +416,8 @@ impl SinkConfig {
             max_batch: num("maxNumberOfRecordsInBatch")?.max(1) as usize,
             query_timeout: Duration::from_secs(num("queryExecutionTimeout")?.max(1) as u64),
             pool_size: num("connectionPoolLocalSize")?.max(1) as usize,
-            compression: get("compression").to_ascii_lowercase(),
+            compression: Compression::parse(&get("compression"))
+                .ok_or_else(|| "compression: unknown compression".to_string())?,
             password: username.as_ref().map(|_| get("auth.password")),
             ssl: ssl_config(config),
             username,
@@ -447,32 +432,23 @@ impl SinkConfig {
     }
 }
 
-/// Converts `amount` of `unit` to seconds (TTLs are whole seconds in CQL); `None` when the
-/// result does not fit.
-pub fn to_seconds(amount: i64, unit: &str) -> Option<i64> {
-    match unit {
-        "NANOSECONDS" => Some(amount / 1_000_000_000),
-        "MICROSECONDS" => Some(amount / 1_000_000),
-        "MILLISECONDS" => Some(amount / 1_000),
-        "MINUTES" => amount.checked_mul(60),
-        "HOURS" => amount.checked_mul(3600),
-        "DAYS" => amount.checked_mul(86_400),
-        _ => Some(amount),
-    }
+/// The value of `key`, trimmed, else the default of `definition_key` (its name in
+/// [`definition`]: a pattern for per-table keys).
+fn value_or_default(config: &ConfigMap, key: &str, definition_key: &str) -> String {
+    config
+        .get(key)
+        .map(|v| v.trim().to_string())
+        .or_else(|| {
+            definition()
+                .key(definition_key)
+                .and_then(|d| d.default)
+                .map(String::from)
+        })
+        .unwrap_or_default()
 }
 
-/// Converts `amount` of `unit` to microseconds (CQL write timestamps); `None` when the result
-/// does not fit.
-pub fn to_micros(amount: i64, unit: &str) -> Option<i64> {
-    match unit {
-        "NANOSECONDS" => Some(amount / 1_000),
-        "MILLISECONDS" => amount.checked_mul(1_000),
-        "SECONDS" => amount.checked_mul(1_000_000),
-        "MINUTES" => amount.checked_mul(60_000_000),
-        "HOURS" => amount.checked_mul(3_600_000_000),
-        "DAYS" => amount.checked_mul(86_400_000_000),
-        _ => Some(amount),
-    }
+fn flag(raw: &str, setting: &str) -> Result<bool, String> {
+    parse_bool(raw).ok_or_else(|| format!("{setting}: {raw:?} is not true or false"))
 }
 
 #[cfg(test)]

@@ -13,23 +13,15 @@ pub mod schema;
 pub mod session;
 pub mod statement;
 pub mod tls;
+pub mod units;
 pub mod writer;
 
 use async_trait::async_trait;
 use cassink_config::{ConfigDef, ConfigMap, ConfigValue};
 use cassink_connector::{Framework, SinkConnector, SinkError, SinkTask, TaskContext};
 
-pub struct CassandraSinkConnector {
-    def: ConfigDef,
-}
-
-impl Default for CassandraSinkConnector {
-    fn default() -> Self {
-        Self {
-            def: config::definition(),
-        }
-    }
-}
+#[derive(Debug, Default)]
+pub struct CassandraSinkConnector;
 
 #[async_trait]
 impl SinkConnector for CassandraSinkConnector {
@@ -50,7 +42,7 @@ impl SinkConnector for CassandraSinkConnector {
         env!("CARGO_PKG_VERSION")
     }
     fn config_def(&self) -> &ConfigDef {
-        &self.def
+        config::definition()
     }
     fn validate(&self, config: &ConfigMap, framework: Framework) -> Vec<ConfigValue> {
         config::validate(config, framework)

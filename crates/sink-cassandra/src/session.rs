@@ -117,11 +117,7 @@ pub async fn connect(config: &SinkConfig) -> Result<CqlSession, SinkError> {
             format!("cannot reach Cassandra at {where_}: {e}"),
         )
     };
-    let compression = match config.compression.as_str() {
-        "lz4" => Compression::Lz4,
-        "snappy" => Compression::Snappy,
-        _ => Compression::None,
-    };
+    let compression = config.compression.frame();
     let pool = ConnectionPoolConfigBuilder::new()
         .with_local_size(config.pool_size)
         .with_connect_timeout(Some(CONNECT_TIMEOUT))

@@ -4,7 +4,7 @@
 
 use super::clock::Now;
 use super::codec::{self, CodecSettings, CqlType};
-use super::config::{to_micros, to_seconds, TableConfig};
+use super::config::TableConfig;
 use super::mapping::{Lookup, Source, TIMESTAMP_COLUMN, TTL_COLUMN};
 use super::schema::{Kind, TableSchema};
 use cassink_record::{SinkRecord, Value};
@@ -215,18 +215,16 @@ pub fn bind(
         });
     }
     let timestamp = write_timestamp(record, table, now.micros)?;
-    if plan.delete.is_some() {
-        if only_pk_present {
-            let mut pk: Vec<Bound> = vec![Bound::Some(timestamp.to_be_bytes().to_vec())];
-            pk.extend(
-                plan.columns
-                    .iter()
-                    .zip(&values)
-                    .filter(|(c, _)| c.primary_key)
-                    .map(|(_, v)| v.clone()),
-            );
-            return Ok(Write::Delete(pk));
-        }
+    if plan.delete.is_some() && only_pk_present {
+        let mut pk: Vec<Bound> = vec![Bound::Some(timestamp.to_be_bytes().to_vec())];
+        pk.extend(
+            plan.columns
+                .iter()
+                .zip(&values)
+                .filter(|(c, _)| c.primary_key)
+                .map(|(_, v)| v.clone()),
+        );
+        return Ok(Write::Delete(pk));
     }
     if tombstone {
         return Err(record_error(
@@ -295,7 +293,7 @@ fn write_timestamp(
                         format!("__timestamp ({source}) is not an integer: {v:?}"),
                     )
                 })?;
-                to_micros(n, &table.timestamp_unit).ok_or_else(|| {
+                table.timestamp_unit.to_micros(n).ok_or_else(|| {
                     record_error(
                         record,
                         table,
@@ -350,7 +348,7 @@ fn ttl_seconds(record: &SinkRecord, table: &TableConfig) -> Result<Option<i32>, 
                         format!("__ttl ({source}) is not an integer: {v:?}"),
                     )
                 })?;
-                seconds = Some(to_seconds(n, &table.ttl_unit).ok_or_else(|| {
+                seconds = Some(table.ttl_unit.to_seconds(n).ok_or_else(|| {
                     record_error(
                         record,
                         table,

@@ -48,20 +48,6 @@ pub struct CassandraSinkTask {
     maps_now: bool,
 }
 
-fn consistency(level: &str) -> Consistency {
-    match level {
-        "ANY" => Consistency::Any,
-        "ONE" => Consistency::One,
-        "TWO" => Consistency::Two,
-        "THREE" => Consistency::Three,
-        "QUORUM" => Consistency::Quorum,
-        "ALL" => Consistency::All,
-        "LOCAL_QUORUM" => Consistency::LocalQuorum,
-        "EACH_QUORUM" => Consistency::EachQuorum,
-        _ => Consistency::LocalOne,
-    }
-}
-
 impl CassandraSinkTask {
     /// Connects, reads every mapped table from `system_schema`, checks the mappings against
     /// them and prepares the statements.
@@ -113,7 +99,7 @@ impl CassandraSinkTask {
                 .or_default()
                 .push(tables.len());
             tables.push(Arc::new(Table {
-                consistency: consistency(&table.consistency),
+                consistency: table.consistency.0,
                 config: table.clone(),
                 plan,
                 insert,

@@ -13,7 +13,7 @@ use std::sync::{Arc, LazyLock};
 /// Every connector plugin this build knows, each made (with its config definition) once.
 pub fn plugins() -> &'static [Arc<dyn SinkConnector>] {
     static PLUGINS: LazyLock<Vec<Arc<dyn SinkConnector>>> =
-        LazyLock::new(|| vec![Arc::new(CassandraSinkConnector::default())]);
+        LazyLock::new(|| vec![Arc::new(CassandraSinkConnector)]);
     &PLUGINS
 }
 

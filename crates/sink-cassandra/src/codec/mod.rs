@@ -17,8 +17,9 @@ pub mod settings;
 mod temporal;
 pub mod types;
 
+pub use crate::units::TimeUnit;
 pub use format::{TemporalFormat, Zone};
-pub use settings::{CodecSettings, TimeUnit};
+pub use settings::CodecSettings;
 pub use types::{CqlType, TypeParseError, UdtLookup};
 
 use cassink_record::Value;

@@ -2,47 +2,8 @@
 //! date, time, unit}`.
 
 use super::format::{TemporalFormat, Zone};
+use crate::units::TimeUnit;
 use cassink_config::ConfigMap;
-
-/// Java `TimeUnit`, for numbers read as timestamps (epoch) or times (of day).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TimeUnit {
-    Nanoseconds,
-    Microseconds,
-    Milliseconds,
-    Seconds,
-    Minutes,
-    Hours,
-    Days,
-}
-
-impl TimeUnit {
-    pub fn parse(raw: &str) -> Option<Self> {
-        Some(match raw.trim().to_ascii_uppercase().as_str() {
-            "NANOSECONDS" => TimeUnit::Nanoseconds,
-            "MICROSECONDS" => TimeUnit::Microseconds,
-            "MILLISECONDS" => TimeUnit::Milliseconds,
-            "SECONDS" => TimeUnit::Seconds,
-            "MINUTES" => TimeUnit::Minutes,
-            "HOURS" => TimeUnit::Hours,
-            "DAYS" => TimeUnit::Days,
-            _ => return None,
-        })
-    }
-
-    /// Nanoseconds in one unit.
-    pub fn nanos(self) -> i64 {
-        match self {
-            TimeUnit::Nanoseconds => 1,
-            TimeUnit::Microseconds => 1_000,
-            TimeUnit::Milliseconds => 1_000_000,
-            TimeUnit::Seconds => 1_000_000_000,
-            TimeUnit::Minutes => 60_000_000_000,
-            TimeUnit::Hours => 3_600_000_000_000,
-            TimeUnit::Days => 86_400_000_000_000,
-        }
-    }
-}
 
 /// How one topic's values are read into temporal columns.
 #[derive(Debug, Clone, PartialEq)]
@@ -102,7 +63,10 @@ impl CodecSettings {
         }
         if let Some((key, raw)) = get("unit") {
             settings.unit = TimeUnit::parse(&raw).ok_or_else(|| {
-                format!("{key}: unknown unit {raw:?} (use NANOSECONDS, MICROSECONDS, MILLISECONDS, SECONDS, MINUTES, HOURS or DAYS)")
+                format!(
+                    "{key}: unknown unit {raw:?} (use {})",
+                    TimeUnit::NAMES.join(", ")
+                )
             })?;
         }
         Ok(settings)
