@@ -43,8 +43,12 @@ enum Command {
         #[arg(required = true)]
         connectors: Vec<PathBuf>,
     },
-    /// Print the connector configuration reference (markdown) generated from the typed definitions.
-    ConfigReference,
+    /// Print the connector configuration reference (markdown) generated from the typed
+    /// definitions; with --worker, the worker's.
+    ConfigReference {
+        #[arg(long)]
+        worker: bool,
+    },
     /// Produce sample records for one of the reference pipelines (tweets, weather, meter).
     Produce(ProduceArgs),
 }
@@ -83,8 +87,12 @@ async fn run(command: Command, logs: logging::LogControl) -> anyhow::Result<()> 
             connectors,
         } => serve(Some(&worker_properties), &connectors, logs).await,
         Command::Produce(args) => cassink::produce::cli::run(args).await.map(|_| ()),
-        Command::ConfigReference => {
+        Command::ConfigReference { worker: false } => {
             print!("{}", cassink::worker::plugins::connector_reference());
+            Ok(())
+        }
+        Command::ConfigReference { worker: true } => {
+            print!("{}", cassink::worker::config::keys::worker_reference());
             Ok(())
         }
     }

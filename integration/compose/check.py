@@ -10,7 +10,7 @@ Checks docker-compose.yml, Dockerfile and .dockerignore:
   depends_on   targets exist, are in the same profiles, have a health check for
                service_healthy and are one-shot for service_completed_successfully
   ports        no host port is published twice
-  env          the worker gets only CONNECT_* keys it knows (crates/worker/src/config.rs), the
+  env          the worker gets only CONNECT_* keys it knows (crates/worker/src/config/keys.rs), the
                producers only flags `cassink produce` takes, init scripts only variables they read
   images       tags pinned (no `latest`, no bare names), locally built images built somewhere
   volumes/networks  declared and used
@@ -94,7 +94,7 @@ PRODUCE_FLAGS = {
 }
 PRODUCE_WORKLOADS = {"tweets", "weather", "meter"}
 
-# Used when crates/worker/src/config.rs cannot be read (the list there is the source of truth).
+# Used when crates/worker/src/config/keys.rs cannot be read (the list there is the source of truth).
 FALLBACK_WORKER_KEYS = [
     "bootstrap.servers", "listeners", "rest.host.name", "rest.port", "rest.advertised.host.name",
     "rest.advertised.port", "rest.advertised.listener", "group.id", "offset.flush.interval.ms",
@@ -250,17 +250,18 @@ def check_ports(doc: dict, report: Report) -> None:
 
 
 def worker_keys(root: Path, report: Report) -> tuple[list[str], list[str]]:
-    src = root / "crates" / "worker" / "src" / "config.rs"
+    src = root / "crates" / "worker" / "src" / "config" / "keys.rs"
     text = src.read_text() if src.is_file() else ""
-
-    def const(name: str) -> list[str] | None:
-        m = re.search(rf"const {name}: &\[&str\] = &\[(.*?)\];", text, re.S)
-        return re.findall(r'"([^"]+)"', m.group(1)) if m else None
-
-    keys, prefixes = const("KNOWN_KEYS"), const("KNOWN_PREFIXES")
-    if keys is None or prefixes is None:
-        report.notes.append(f"env: KNOWN_KEYS/KNOWN_PREFIXES not found in {src}; "
-                            "using the list in check.py")
+    m = re.search(r"const KNOWN_PREFIXES: &\[&str\] = &\[(.*?)\];", text, re.S)
+    prefixes = re.findall(r'"([^"]+)"', m.group(1)) if m else None
+    keys = re.findall(r'ConfigKey::new\("([^"]+)"', text)
+    # Keys named by constants of the override policy.
+    consts = {"POLICY_KEY": "connector.client.config.override.policy",
+              "ALLOWLIST_KEY": "connector.client.config.override.allowlist"}
+    keys += [v for k, v in consts.items() if f"ConfigKey::new({k}," in text]
+    if not keys or prefixes is None:
+        report.notes.append(f"env: the worker keys (ConfigKey::new) or KNOWN_PREFIXES not found "
+                            f"in {src}; using the list in check.py")
         return FALLBACK_WORKER_KEYS, FALLBACK_WORKER_PREFIXES
     return keys, prefixes
 
@@ -328,7 +329,7 @@ def check_env(doc: dict, root: Path, report: Report) -> None:
                 key = connect_env_key(var)
                 if key not in keys and not any(key.startswith(p) for p in prefixes):
                     report.add("env", f"{name}: {var} -> {key}, which the worker does not know "
-                               "(crates/worker/src/config.rs KNOWN_KEYS)")
+                               "(crates/worker/src/config/keys.rs)")
             check_worker_consistency(doc, name, svc, env, report)
         elif cmd[:2] == ["cassink", "produce"]:
             if produce is None:

@@ -207,7 +207,7 @@ def test_variable_without_default_is_reported(tmp_path):
 
 
 def test_connect_env_follows_the_confluent_convention():
-    # The same cases as crates/worker/src/config.rs env_follows_confluent_convention.
+    # The same cases as crates/worker/src/config/mod.rs env_follows_confluent_convention.
     assert check.connect_env_key("CONNECT_BOOTSTRAP_SERVERS") == "bootstrap.servers"
     assert check.connect_env_key("CONNECT_CONSUMER_MAX__POLL__RECORDS") == "consumer.max_poll_records"
     assert check.connect_env_key("CONNECT_FOO___BAR") == "foo-bar"

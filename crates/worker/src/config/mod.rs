@@ -16,10 +16,14 @@ use cassink_kafka::consumer::ConsumerSettings;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-/// Default `state.dir`: relative to the working directory, like Connect's
-/// `offset.storage.file.filename` examples. Point it at a volume in containers.
-pub const DEFAULT_STATE_DIR: &str = "./cassink-state";
-pub const DEFAULT_LISTENER: &str = "http://0.0.0.0:8083";
+pub mod keys;
+
+use keys::default_of;
+
+/// A numeric default of the definition (the definition's test checks that each parses).
+fn default_number<T: std::str::FromStr + Default>(key: &str) -> T {
+    default_of(key).parse().unwrap_or_default()
+}
 
 /// Settings the worker runtime reads. Parsed from the properties file and env by
 /// [`WorkerConfig::from_map`]; every field has a default so `cassink worker` with no file
@@ -65,32 +69,30 @@ pub struct WorkerConfig {
 
 impl Default for WorkerConfig {
     fn default() -> Self {
-        let mut converter_defaults = ConfigMap::new();
-        converter_defaults.insert(
-            "key.converter".into(),
-            "org.apache.kafka.connect.json.JsonConverter".into(),
-        );
-        converter_defaults.insert(
-            "value.converter".into(),
-            "org.apache.kafka.connect.json.JsonConverter".into(),
-        );
+        let converter_defaults = ["key.converter", "value.converter"]
+            .into_iter()
+            .map(|k| (k.to_string(), default_of(k).to_string()))
+            .collect();
+        let listener = RestListener {
+            scheme: Scheme::Http,
+            host: default_of("rest.host.name").into(),
+            port: default_number("rest.port"),
+        };
         Self {
-            bootstrap_servers: "localhost:9092".into(),
-            offset_flush_interval: Duration::from_millis(60_000),
+            bootstrap_servers: default_of("bootstrap.servers").into(),
+            offset_flush_interval: Duration::from_millis(default_number(
+                "offset.flush.interval.ms",
+            )),
             kafka: KafkaClients::default(),
             converter_defaults,
-            worker_id: "localhost:8083".into(),
+            worker_id: host_port(&listener.host, listener.port),
             raw: ConfigMap::new(),
-            rest_host: "0.0.0.0".into(),
-            rest_port: 8083,
-            rest_listeners: vec![RestListener {
-                scheme: Scheme::Http,
-                host: "0.0.0.0".into(),
-                port: 8083,
-            }],
+            rest_host: listener.host.clone(),
+            rest_port: listener.port,
+            rest_listeners: vec![listener],
             rest_tls: None,
             group_id: None,
-            state_dir: PathBuf::from(DEFAULT_STATE_DIR),
+            state_dir: PathBuf::from(default_of("state.dir")),
             unknown_keys: Vec::new(),
             override_policy: OverridePolicy::default(),
             providers: ConfigProviders::default(),
@@ -127,59 +129,6 @@ fn invalid(key: &str, value: &str, reason: impl Into<String>) -> WorkerConfigErr
         reason: reason.into(),
     }
 }
-
-/// Keys the worker reads or tolerates (Connect worker keys that have no effect here are
-/// accepted silently so existing files work unchanged).
-const KNOWN_KEYS: &[&str] = &[
-    "bootstrap.servers",
-    "listeners",
-    "rest.host.name",
-    "rest.port",
-    "rest.advertised.host.name",
-    "rest.advertised.port",
-    "rest.advertised.listener",
-    "group.id",
-    "offset.flush.interval.ms",
-    "offset.flush.timeout.ms",
-    "state.dir",
-    "plugin.path",
-    "offset.storage.file.filename",
-    "offset.storage.topic",
-    "offset.storage.replication.factor",
-    "offset.storage.partitions",
-    "config.storage.topic",
-    "config.storage.replication.factor",
-    "status.storage.topic",
-    "status.storage.replication.factor",
-    "status.storage.partitions",
-    "heartbeat.interval.ms",
-    "session.timeout.ms",
-    "worker.sync.timeout.ms",
-    "rebalance.timeout.ms",
-    "client.id",
-    "key.converter.schemas.enable",
-    "value.converter.schemas.enable",
-    "internal.key.converter",
-    "internal.value.converter",
-    "connector.client.config.override.policy",
-    "connector.client.config.override.allowlist",
-    "rest.auth.credentials.file",
-];
-
-const KNOWN_PREFIXES: &[&str] = &[
-    "consumer.",
-    "producer.",
-    "admin.",
-    "key.converter",
-    "value.converter",
-    "header.converter",
-    "log4j.",
-    "security.",
-    "ssl.",
-    "sasl.",
-    "config.providers",
-    "listeners.https.",
-];
 
 impl WorkerConfig {
     /// Reads `path` (when given) and the process environment, env overriding the file, and has
@@ -265,9 +214,7 @@ impl WorkerConfig {
             {
                 cfg.converter_defaults.insert(key.clone(), value.clone());
             }
-            let known = KNOWN_KEYS.contains(&key.as_str())
-                || KNOWN_PREFIXES.iter().any(|p| key.starts_with(p));
-            if !known {
+            if !keys::is_known(key) {
                 cfg.unknown_keys.push(key.clone());
             }
         }
@@ -290,9 +237,13 @@ impl WorkerConfig {
             get("status.storage.topic").unwrap_or_else(|| format!("{config_topic}-status"));
         let replication = get("config.storage.replication.factor")
             .and_then(|v| v.parse().ok())
-            .unwrap_or(3);
-        let millis = |key: &str, default: u64| {
-            Duration::from_millis(get(key).and_then(|v| v.parse().ok()).unwrap_or(default))
+            .unwrap_or_else(|| default_number("config.storage.replication.factor"));
+        let millis = |key: &str| {
+            Duration::from_millis(
+                get(key)
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or_else(|| default_number(key)),
+            )
         };
         Some(Distributed {
             group_id,
@@ -303,9 +254,9 @@ impl WorkerConfig {
             status_replication: get("status.storage.replication.factor")
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(replication),
-            heartbeat: millis("heartbeat.interval.ms", 3_000),
-            session: millis("session.timeout.ms", 10_000),
-            sync_timeout: millis("worker.sync.timeout.ms", 3_000),
+            heartbeat: millis("heartbeat.interval.ms"),
+            session: millis("session.timeout.ms"),
+            sync_timeout: millis("worker.sync.timeout.ms"),
         })
     }
 
@@ -377,13 +328,13 @@ fn rest_listeners(map: &ConfigMap) -> Result<Vec<RestListener>, WorkerConfigErro
         .get("rest.host.name")
         .map(|h| h.trim().to_string())
         .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "0.0.0.0".into());
+        .unwrap_or_else(|| default_of("rest.host.name").into());
     let port = match map.get("rest.port") {
         Some(p) => p
             .trim()
             .parse()
             .map_err(|_| invalid("rest.port", p, "expected a port number"))?,
-        None => 8083,
+        None => default_number("rest.port"),
     };
     Ok(vec![RestListener {
         scheme: Scheme::Http,
@@ -522,7 +473,7 @@ mod tests {
         let cfg = WorkerConfig::from_map(ConfigMap::new()).unwrap();
         assert_eq!(cfg.bootstrap_servers, "localhost:9092");
         assert_eq!(cfg.rest_port, 8083);
-        assert_eq!(cfg.state_dir, PathBuf::from(DEFAULT_STATE_DIR));
+        assert_eq!(cfg.state_dir, PathBuf::from("./cassink-state"));
         assert_eq!(cfg.offset_flush_interval, Duration::from_secs(60));
 
         let mut map = parse_properties(
