@@ -119,13 +119,7 @@ async fn start_sink(w: &Worker, topic: &str, tasks: u32, extra: &[(&str, &str)])
     let keyspace = meter_table(&session).await;
     let name = unique("sec-sink");
     let config = meter_connector(topic, &keyspace, tasks, extra);
-    let r = call(
-        Method::POST,
-        &w.url("/connectors"),
-        Some(&json!({"name": name, "config": config})),
-    )
-    .await;
-    assert_eq!(r.status, 201, "{}", r.text);
+    w.create_connector(&name, &config).await;
     Sink {
         name,
         session,
@@ -185,21 +179,6 @@ fn meter_connector(topic: &str, keyspace: &str, tasks: u32, extra: &[(&str, &str
         config.insert(k.to_string(), json!(v));
     }
     Value::Object(config)
-}
-
-/// State and trace of task 0, when the connector has one.
-async fn task0(w: &Worker, name: &str) -> Option<(String, String)> {
-    let r = call(
-        Method::GET,
-        &w.url(&format!("/connectors/{name}/status")),
-        None,
-    )
-    .await;
-    let t = r.body["tasks"].as_array()?.first()?.clone();
-    Some((
-        t["state"].as_str()?.to_string(),
-        t["trace"].as_str().unwrap_or_default().to_string(),
-    ))
 }
 
 /// Neither the REST responses about the worker and connector `name`, nor the worker log,
@@ -473,24 +452,6 @@ async fn mutual_tls_with_a_pem_keystore() {
     drop(kafka.kafka);
 }
 
-/// Waits for task 0 of `name` to fail; returns its trace.
-async fn failed_trace(w: &Worker, name: &str, within: Duration) -> String {
-    let deadline = Instant::now() + within;
-    loop {
-        if let Some((state, trace)) = task0(w, name).await {
-            if state == "FAILED" {
-                return trace;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "task still {state} after {within:?} (trace: {trace}):\n{}",
-                w.log_tail(40)
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_wrong_password_or_ca_fails_with_librdkafkas_reason_instead_of_hanging() {
     let dir = tempfile::tempdir().unwrap();
@@ -545,7 +506,7 @@ async fn a_wrong_password_or_ca_fails_with_librdkafkas_reason_instead_of_hanging
         let w = Worker::start_props(dir.path(), &state, free_port(), &properties(&settings)).await;
         let started = Instant::now();
         let name = start_sink(&w, &topic, 1, &[]).await.name;
-        let trace = failed_trace(&w, &name, Duration::from_secs(90)).await;
+        let trace = w.wait_failed(&name, Duration::from_secs(90)).await;
         assert!(trace.contains(expected), "{case}: {trace}");
         assert!(trace.contains("refuse"), "{case}: {trace}");
         assert_secrets_absent(&w, &name, &[wrong_password, PASSWORD]).await;

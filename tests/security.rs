@@ -7,7 +7,7 @@ use argon2::password_hash::{PasswordHasher, SaltString};
 use common::*;
 use reqwest::Method;
 use serde_json::{json, Value};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 fn errors_of(validate: &Value, key: &str) -> Vec<String> {
     validate["configs"]
@@ -157,23 +157,7 @@ async fn provider_secrets_never_leave_the_worker() {
     )
     .await;
     assert_eq!(r.status, 201, "{}", r.text);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let trace = loop {
-        let s = call(
-            Method::GET,
-            &w.url(&format!("/connectors/{denied}/status")),
-            None,
-        )
-        .await;
-        if s.body["tasks"][0]["state"] == "FAILED" {
-            break s.body["tasks"][0]["trace"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string();
-        }
-        assert!(Instant::now() < deadline, "task never failed: {}", s.text);
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let trace = w.wait_failed(&denied, Duration::from_secs(10)).await;
     assert!(
         trace.contains("auth.password") && trace.contains("allowed.paths"),
         "{trace}"

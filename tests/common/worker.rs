@@ -236,6 +236,25 @@ impl Worker {
         }
     }
 
+    /// Waits until task 0 of the connector is FAILED (at most `within`); returns its trace.
+    pub async fn wait_failed(&self, name: &str, within: Duration) -> String {
+        let deadline = Instant::now() + within;
+        loop {
+            let tasks = self.tasks(name).await.unwrap_or_default();
+            if let Some((state, trace)) = tasks.first() {
+                if state == "FAILED" {
+                    return trace.clone().unwrap_or_default();
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "task 0 of {name} not FAILED after {within:?}: {tasks:?}\n{}",
+                self.log_tail(40)
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// The whole worker log.
     pub fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
