@@ -2,16 +2,17 @@
 //! (connections reset, refused or stalled), a keyspace made unavailable by its replication
 //! factor, an in-process cqlmem for WriteTimeout only, a private Apache Kafka broker that can be
 //! stopped and started again, the settings of the `cassink worker` child process (the process
-//! itself is tests/common/worker.rs), and independent readers for rows (cdrs-tokio) and committed offsets (rdkafka).
+//! itself is tests/common/worker.rs), and independent readers for rows (cdrs-tokio) and
+//! committed offsets (rdkafka).
 //!
 //! Nothing here stops or freezes the shared servers: other tests run against them.
 
+use crate::common::sink::{cql_host, cql_port};
 use cassink::produce::{self, Workload};
 use cdrs_tokio::authenticators::NoneAuthenticatorProvider;
-use cdrs_tokio::cluster::session::{Session, SessionBuilder, TcpSessionBuilder};
-use cdrs_tokio::cluster::{NodeTcpConfigBuilder, TcpConnectionManager};
+use cdrs_tokio::cluster::session::{SessionBuilder, TcpSessionBuilder};
+use cdrs_tokio::cluster::NodeTcpConfigBuilder;
 use cdrs_tokio::load_balancing::RoundRobinLoadBalancingStrategy;
-use cdrs_tokio::transport::TransportTcp;
 use cdrs_tokio::types::rows::Row;
 use cdrs_tokio::types::{AsRustType, IntoRustByName};
 use rdkafka::consumer::{BaseConsumer, Consumer};
@@ -49,11 +50,7 @@ pub fn ms(d: Duration) -> u64 {
 // Cassandra: the real one the stack (or CASSANDRA_CONTACT_POINTS) serves, seen through a TCP
 // proxy of the test's own where connections must fail; cqlmem only for WriteTimeout.
 
-pub type Cql = Session<
-    TransportTcp,
-    TcpConnectionManager,
-    RoundRobinLoadBalancingStrategy<TransportTcp, TcpConnectionManager>,
->;
+pub use crate::common::sink::Cql;
 
 /// The CQL server of one test: `host:port` is what the worker connects to; the test's own
 /// readers connect to the server directly (`direct`), so they see rows during an outage.
@@ -69,17 +66,8 @@ pub struct Cassandra {
 
 /// The first of CASSANDRA_CONTACT_POINTS (default 127.0.0.1) at CASSANDRA_PORT (default 9042).
 fn real_cassandra() -> SocketAddr {
-    let host = std::env::var("CASSANDRA_CONTACT_POINTS").unwrap_or_else(|_| "127.0.0.1".into());
-    let host = host
-        .split(',')
-        .next()
-        .unwrap_or("127.0.0.1")
-        .trim()
-        .to_string();
-    let port: u16 = std::env::var("CASSANDRA_PORT")
-        .ok()
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(9042);
+    let (host, port) = (cql_host(), cql_port());
+    let port: u16 = port.parse().unwrap_or(9042);
     (host.as_str(), port)
         .to_socket_addrs()
         .ok()
