@@ -6,7 +6,7 @@
 //! `target/criterion/transforms/*/new/estimates.json`.
 
 use cassink::config::ConfigMap;
-use cassink::convert::JsonConverter;
+use cassink::convert::{ImmediateConverter, JsonConverter};
 use cassink::produce::{record, Rng, Workload};
 use cassink::record::{Position, SinkRecord};
 use cassink::transform::Chain;

@@ -10,7 +10,7 @@
 
 use base64::Engine;
 use cassink::config::ConfigMap;
-use cassink::convert::JsonConverter;
+use cassink::convert::{ImmediateConverter, JsonConverter};
 use cassink::record::{Header, Position, SinkRecord, Value};
 use cassink::transform::Chain;
 use serde_json::{json, Value as Json};

@@ -1,8 +1,7 @@
 //! `org.apache.kafka.connect.converters.ByteArrayConverter`: bytes pass through unchanged as
 //! [`Value::Bytes`].
 
-use super::{ConvertError, Converter};
-use async_trait::async_trait;
+use super::{ConvertError, ImmediateConverter};
 use bytes::Bytes;
 use cassink_record::Value;
 
@@ -14,21 +13,9 @@ pub const CLASS_NAMES: &[&str] = &[
 #[derive(Debug, Clone, Default)]
 pub struct ByteArrayConverter;
 
-impl ByteArrayConverter {
-    pub fn convert(&self, data: Option<&[u8]>) -> Option<Value> {
-        data.map(|d| Value::Bytes(Bytes::copy_from_slice(d)))
-    }
-}
-
-#[async_trait]
-impl Converter for ByteArrayConverter {
-    async fn to_connect(
-        &self,
-        _topic: &str,
-        _headers: &[(String, Option<Bytes>)],
-        data: Option<&[u8]>,
-    ) -> Result<Option<Value>, ConvertError> {
-        Ok(self.convert(data))
+impl ImmediateConverter for ByteArrayConverter {
+    fn convert(&self, data: Option<&[u8]>) -> Result<Option<Value>, ConvertError> {
+        Ok(data.map(|d| Value::Bytes(Bytes::copy_from_slice(d))))
     }
 }
 
@@ -39,11 +26,14 @@ mod tests {
     #[test]
     fn passes_bytes_through() {
         let c = ByteArrayConverter;
-        assert_eq!(c.convert(None), None);
+        assert_eq!(c.convert(None).ok(), Some(None));
         assert_eq!(
-            c.convert(Some(b"\x00\xff")),
+            c.convert(Some(b"\x00\xff")).ok().flatten(),
             Some(Value::Bytes(Bytes::from_static(b"\x00\xff")))
         );
-        assert_eq!(c.convert(Some(b"")), Some(Value::Bytes(Bytes::new())));
+        assert_eq!(
+            c.convert(Some(b"")).ok().flatten(),
+            Some(Value::Bytes(Bytes::new()))
+        );
     }
 }

@@ -66,6 +66,35 @@ pub trait Converter: Send + Sync {
         headers: &[(String, Option<Bytes>)],
         data: Option<&[u8]>,
     ) -> Result<Option<Value>, ConvertError>;
+
+    /// The same converter when it needs nothing but the bytes: the task then converts
+    /// without a future per record.
+    fn immediate(&self) -> Option<&dyn ImmediateConverter> {
+        None
+    }
+}
+
+/// A converter that needs nothing but the payload (JSON, strings, bytes, numbers): it answers
+/// at once. Every one is a [`Converter`] too.
+pub trait ImmediateConverter: Send + Sync {
+    /// As [`Converter::to_connect`].
+    fn convert(&self, data: Option<&[u8]>) -> Result<Option<Value>, ConvertError>;
+}
+
+#[async_trait]
+impl<T: ImmediateConverter> Converter for T {
+    async fn to_connect(
+        &self,
+        _topic: &str,
+        _headers: &[(String, Option<Bytes>)],
+        data: Option<&[u8]>,
+    ) -> Result<Option<Value>, ConvertError> {
+        self.convert(data)
+    }
+
+    fn immediate(&self) -> Option<&dyn ImmediateConverter> {
+        Some(self)
+    }
 }
 
 /// Which part of the record a converter is for.

@@ -4,9 +4,7 @@
 //! `IntegerSerializer`, ... (`BooleanSerializer`: one byte, 0x00 or 0x01). A null payload is a
 //! null value; a payload of any other size is a permanent error, as in Kafka's deserializers.
 
-use super::{ConvertError, Converter};
-use async_trait::async_trait;
-use bytes::Bytes;
+use super::{ConvertError, ImmediateConverter};
 use cassink_record::Value;
 
 /// Which primitive a converter reads.
@@ -82,8 +80,8 @@ impl Primitive {
 #[derive(Debug, Clone, Copy)]
 pub struct PrimitiveConverter(pub Primitive);
 
-impl PrimitiveConverter {
-    pub fn convert(&self, data: Option<&[u8]>) -> Result<Option<Value>, ConvertError> {
+impl ImmediateConverter for PrimitiveConverter {
+    fn convert(&self, data: Option<&[u8]>) -> Result<Option<Value>, ConvertError> {
         let Some(data) = data else {
             return Ok(None);
         };
@@ -126,18 +124,6 @@ impl PrimitiveConverter {
             },
         };
         Ok(Some(value))
-    }
-}
-
-#[async_trait]
-impl Converter for PrimitiveConverter {
-    async fn to_connect(
-        &self,
-        _topic: &str,
-        _headers: &[(String, Option<Bytes>)],
-        data: Option<&[u8]>,
-    ) -> Result<Option<Value>, ConvertError> {
-        self.convert(data)
     }
 }
 

@@ -2,9 +2,7 @@
 //! configured `encoding` (UTF8 by default; also US-ASCII and ISO-8859-1). Bytes that are not
 //! valid in the encoding are a permanent error, never a lossy replacement.
 
-use super::{ConvertError, Converter};
-use async_trait::async_trait;
-use bytes::Bytes;
+use super::{ConvertError, ImmediateConverter};
 use cassink_record::Value;
 
 pub const CLASS_NAMES: &[&str] = &[
@@ -46,8 +44,8 @@ impl Default for StringConverter {
     }
 }
 
-impl StringConverter {
-    pub fn convert(&self, data: Option<&[u8]>) -> Result<Option<Value>, ConvertError> {
+impl ImmediateConverter for StringConverter {
+    fn convert(&self, data: Option<&[u8]>) -> Result<Option<Value>, ConvertError> {
         let Some(data) = data else {
             return Ok(None);
         };
@@ -69,18 +67,6 @@ impl StringConverter {
             Encoding::Latin1 => data.iter().map(|&b| b as char).collect(),
         };
         Ok(Some(Value::String(text)))
-    }
-}
-
-#[async_trait]
-impl Converter for StringConverter {
-    async fn to_connect(
-        &self,
-        _topic: &str,
-        _headers: &[(String, Option<Bytes>)],
-        data: Option<&[u8]>,
-    ) -> Result<Option<Value>, ConvertError> {
-        self.convert(data)
     }
 }
 

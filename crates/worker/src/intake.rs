@@ -105,22 +105,28 @@ pub async fn convert(msg: &(impl Message + Sync), stages: &Stages) -> Intake {
     }
 }
 
+/// Runs `converter` on one payload: at once when it needs only the bytes, else through its
+/// future (a registry lookup).
+async fn run(
+    converter: &dyn Converter,
+    topic: &str,
+    headers: &[(String, Option<Bytes>)],
+    data: Option<&[u8]>,
+) -> Result<Option<Value>, ConvertError> {
+    match converter.immediate() {
+        Some(immediate) => immediate.convert(data),
+        None => converter.to_connect(topic, headers, data).await,
+    }
+}
+
 async fn convert_only(msg: &(impl Message + Sync), converters: &Converters) -> Intake {
     let raw = raw(msg);
     let position = position(msg);
-    let key = match converters
-        .key
-        .to_connect(msg.topic(), &raw.headers, msg.key())
-        .await
-    {
+    let key = match run(&*converters.key, msg.topic(), &raw.headers, msg.key()).await {
         Ok(k) => k,
         Err(e) => return failed(e, Stage::KeyConverter, position, raw),
     };
-    let value = match converters
-        .value
-        .to_connect(msg.topic(), &raw.headers, msg.payload())
-        .await
-    {
+    let value = match run(&*converters.value, msg.topic(), &raw.headers, msg.payload()).await {
         Ok(v) => v,
         Err(e) => return failed(e, Stage::ValueConverter, position, raw),
     };
@@ -128,18 +134,16 @@ async fn convert_only(msg: &(impl Message + Sync), converters: &Converters) -> I
     for (key, bytes) in &raw.headers {
         let value = match (&converters.header, bytes) {
             (_, None) => Value::Null,
-            (Some(conv), Some(b)) => {
-                match conv.to_connect(msg.topic(), &raw.headers, Some(b)).await {
-                    Ok(v) => v.unwrap_or(Value::Null),
-                    Err(e) => {
-                        let e = ConvertError {
-                            message: format!("header {key}: {}", e.message),
-                            ..e
-                        };
-                        return failed(e, Stage::HeaderConverter, position, raw);
-                    }
+            (Some(conv), Some(b)) => match run(&**conv, msg.topic(), &raw.headers, Some(b)).await {
+                Ok(v) => v.unwrap_or(Value::Null),
+                Err(e) => {
+                    let e = ConvertError {
+                        message: format!("header {key}: {}", e.message),
+                        ..e
+                    };
+                    return failed(e, Stage::HeaderConverter, position, raw);
                 }
-            }
+            },
             (None, Some(b)) => match std::str::from_utf8(b) {
                 Ok(s) => Value::String(s.to_string()),
                 Err(_) => Value::Bytes(b.clone()),

@@ -15,9 +15,7 @@
 pub mod envelope;
 
 use self::envelope::DecimalFormat;
-use super::{ConvertError, Converter};
-use async_trait::async_trait;
-use bytes::Bytes;
+use super::{ConvertError, ImmediateConverter};
 use cassink_record::Value;
 use indexmap::IndexMap;
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
@@ -246,9 +244,8 @@ impl Default for JsonConverter {
     }
 }
 
-impl JsonConverter {
-    /// Converts one payload synchronously (the trait method wraps this).
-    pub fn convert(&self, data: Option<&[u8]>) -> Result<Option<Value>, ConvertError> {
+impl ImmediateConverter for JsonConverter {
+    fn convert(&self, data: Option<&[u8]>) -> Result<Option<Value>, ConvertError> {
         let Some(data) = data else {
             return Ok(None);
         };
@@ -274,18 +271,6 @@ impl JsonConverter {
         envelope::convert_envelope(json)
             .map(Some)
             .map_err(|e| ConvertError::permanent(e.to_string()))
-    }
-}
-
-#[async_trait]
-impl Converter for JsonConverter {
-    async fn to_connect(
-        &self,
-        _topic: &str,
-        _headers: &[(String, Option<Bytes>)],
-        data: Option<&[u8]>,
-    ) -> Result<Option<Value>, ConvertError> {
-        self.convert(data)
     }
 }
 
