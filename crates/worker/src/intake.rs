@@ -43,6 +43,9 @@ impl Converters {
 pub struct Stages {
     pub converters: Converters,
     pub transforms: Chain,
+    /// Keep a copy of each record's key and value bytes (for the dead-letter queue or error
+    /// logs); without it a record carries none.
+    pub keep_raw: bool,
 }
 
 /// What converting and transforming a message gave.
@@ -56,10 +59,13 @@ pub enum Intake {
     Retry(ConvertError),
 }
 
-pub fn raw(msg: &impl Message) -> RawRecord {
+/// The bytes of `msg`; its key and value only when `keep_bytes` (headers are always kept:
+/// the header converter reads them).
+pub fn raw(msg: &impl Message, keep_bytes: bool) -> RawRecord {
+    let copy = |bytes: Option<&[u8]>| bytes.filter(|_| keep_bytes).map(Bytes::copy_from_slice);
     RawRecord {
-        key: msg.key().map(Bytes::copy_from_slice),
-        value: msg.payload().map(Bytes::copy_from_slice),
+        key: copy(msg.key()),
+        value: copy(msg.payload()),
         headers: msg
             .headers()
             .map(|hs| {
@@ -83,7 +89,7 @@ pub fn position(msg: &impl Message) -> Position {
 /// Converts a message as librdkafka hands it over (borrowed: its bytes are copied once, into
 /// the record's raw key and value), then runs the transforms on it.
 pub async fn convert(msg: &(impl Message + Sync), stages: &Stages) -> Intake {
-    let record = match convert_only(msg, &stages.converters).await {
+    let record = match convert_only(msg, stages).await {
         Intake::Record(r) => r,
         other => return other,
     };
@@ -119,8 +125,9 @@ async fn run(
     }
 }
 
-async fn convert_only(msg: &(impl Message + Sync), converters: &Converters) -> Intake {
-    let raw = raw(msg);
+async fn convert_only(msg: &(impl Message + Sync), stages: &Stages) -> Intake {
+    let converters = &stages.converters;
+    let raw = raw(msg, stages.keep_raw);
     let position = position(msg);
     let key = match run(&*converters.key, msg.topic(), &raw.headers, msg.key()).await {
         Ok(k) => k,

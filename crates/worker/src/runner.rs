@@ -175,6 +175,7 @@ impl Runner {
         let converters = Stages {
             converters,
             transforms,
+            keep_raw: self.tolerance.keeps_raw_records(),
         };
         self.set(State::Running, None);
 

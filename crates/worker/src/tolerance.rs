@@ -66,6 +66,12 @@ impl Tolerance {
         }
     }
 
+    /// Whether a failed record's original key and value bytes are ever used: dead-lettered, or
+    /// logged (`errors.log.include.messages`). Otherwise the task does not keep a copy.
+    pub fn keeps_raw_records(&self) -> bool {
+        self.dlq_topic.is_some() || (self.log_enabled && self.log_messages)
+    }
+
     /// Whether a failure at `stage` is skipped rather than failing the task.
     pub fn tolerates(&self, stage: Stage) -> bool {
         match stage {
@@ -128,6 +134,19 @@ mod tests {
     use super::*;
 
     use cassink_config::config_of as config;
+
+    #[test]
+    fn record_bytes_are_kept_only_for_a_dead_letter_queue_or_message_logs() {
+        let keeps =
+            |pairs: &[(&str, &str)]| Tolerance::from_config(&config(pairs)).keeps_raw_records();
+        assert!(!keeps(&[("errors.tolerance", "all")]));
+        assert!(!keeps(&[("errors.log.include.messages", "true")]));
+        assert!(keeps(&[("errors.deadletterqueue.topic.name", "dlq")]));
+        assert!(keeps(&[
+            ("errors.log.enable", "true"),
+            ("errors.log.include.messages", "true")
+        ]));
+    }
 
     #[test]
     fn datastax_ignore_errors_maps_onto_connect_tolerance() {
