@@ -50,6 +50,33 @@ impl Value {
         }
     }
 
+    /// [`Value::field`], looking at position `hint` first (records of a topic mostly keep
+    /// their fields in one order); also gives the field's position.
+    pub fn field_near(&self, name: &str, hint: usize) -> Option<(usize, &Value)> {
+        match self {
+            Value::Struct(fields) => match fields.get(hint) {
+                Some((k, v)) if k == name => Some((hint, v)),
+                _ => fields
+                    .iter()
+                    .enumerate()
+                    .find(|(_, (k, _))| k == name)
+                    .map(|(i, (_, v))| (i, v)),
+            },
+            Value::Map(entries) => {
+                let is = |k: &Value| matches!(k, Value::String(s) if s == name);
+                match entries.get(hint) {
+                    Some((k, v)) if is(k) => Some((hint, v)),
+                    _ => entries
+                        .iter()
+                        .enumerate()
+                        .find(|(_, (k, _))| is(k))
+                        .map(|(i, (_, v))| (i, v)),
+                }
+            }
+            _ => None,
+        }
+    }
+
     /// Names of the fields of a struct or string-keyed map (for error messages).
     pub fn field_names(&self) -> Vec<String> {
         match self {

@@ -92,6 +92,7 @@ pub fn plan(table: &TableConfig, query: &str, metadata: &PreparedMetadata) -> Re
             source: entry.source.clone(),
             primary_key: partition_key,
             partition_key,
+            hint: Default::default(),
         });
     }
     if columns.is_empty() {

@@ -4,6 +4,7 @@
 
 use cassink_record::{SinkRecord, Value};
 use std::fmt;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 /// One step into a value.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -132,10 +133,26 @@ pub enum Lookup<'a> {
     },
 }
 
+/// Where a column's top-level field was in the last record: looked at first in the next one,
+/// so a lookup costs one comparison while a topic's records keep their field order.
+#[derive(Debug, Default)]
+pub struct FieldHint(AtomicU32);
+
+impl Clone for FieldHint {
+    fn clone(&self) -> Self {
+        FieldHint(AtomicU32::new(self.0.load(Ordering::Relaxed)))
+    }
+}
+
 impl Source {
     /// Finds this source's value in `record`. A null key/value gives `Found(Null)` for the
     /// whole key/value and `Missing` for a field of it.
     pub fn lookup<'a>(&self, record: &'a SinkRecord) -> Lookup<'a> {
+        self.lookup_near(record, &FieldHint::default())
+    }
+
+    /// [`Source::lookup`], looking for the top-level field where `hint` says it was last.
+    pub fn lookup_near<'a>(&self, record: &'a SinkRecord, hint: &FieldHint) -> Lookup<'a> {
         const NULL: &Value = &Value::Null;
         let (root, segs, name) = match self {
             Source::Key(s) => (record.key.as_ref(), s, "key"),
@@ -154,6 +171,15 @@ impl Source {
         let mut current = root.unwrap_or(NULL);
         for (depth, seg) in segs.iter().enumerate() {
             let next = match seg {
+                Segment::Field(f) if depth == 0 => {
+                    let near = hint.0.load(Ordering::Relaxed) as usize;
+                    current.field_near(f, near).map(|(at, v)| {
+                        if at != near {
+                            hint.0.store(at as u32, Ordering::Relaxed);
+                        }
+                        v
+                    })
+                }
                 Segment::Field(f) => current.field(f),
                 Segment::Index(i) => match current {
                     Value::Array(items) => items.get(*i),
@@ -369,6 +395,50 @@ mod tests {
             .contains("mapped twice"));
         assert!(Mapping::parse("a value.x").is_err());
         assert!(Mapping::parse("  ").is_err());
+    }
+
+    #[test]
+    fn a_field_hint_finds_fields_whatever_their_order() {
+        use cassink_record::{Position, SinkRecord};
+        let record = |fields: &[(&str, i64)]| SinkRecord {
+            topic: "t".into(),
+            position: Position {
+                topic: "t".into(),
+                partition: 0,
+                offset: 0,
+            },
+            timestamp_ms: None,
+            key: None,
+            value: Some(Value::Map(
+                fields
+                    .iter()
+                    .map(|(k, v)| (Value::String(k.to_string()), Value::Int64(*v)))
+                    .collect(),
+            )),
+            headers: Vec::new(),
+            raw_key: None,
+            raw_value: None,
+        };
+        let source = Mapping::parse("c=value.b").unwrap().entries[0]
+            .source
+            .clone();
+        let hint = FieldHint::default();
+        for fields in [
+            &[("a", 1), ("b", 2)][..],
+            &[("a", 1), ("b", 2)],
+            &[("b", 3), ("a", 1)],
+            &[("a", 1), ("x", 0), ("b", 4)],
+        ] {
+            let want = fields.iter().find(|(k, _)| *k == "b").map(|(_, v)| *v);
+            assert_eq!(
+                source.lookup_near(&record(fields), &hint),
+                Lookup::Found(&Value::Int64(want.unwrap_or_default()))
+            );
+        }
+        assert!(matches!(
+            source.lookup_near(&record(&[("a", 1)]), &hint),
+            Lookup::Missing { .. }
+        ));
     }
 
     #[test]

@@ -5,7 +5,7 @@
 use super::clock::Now;
 use super::codec::{self, CodecSettings, CqlType};
 use super::config::TableConfig;
-use super::mapping::{Lookup, Source, TIMESTAMP_COLUMN, TTL_COLUMN};
+use super::mapping::{FieldHint, Lookup, Source, TIMESTAMP_COLUMN, TTL_COLUMN};
 use super::schema::{Kind, TableSchema};
 use cassink_record::{SinkRecord, Value};
 use cdrs_tokio::types::value::Value as Bound;
@@ -18,6 +18,8 @@ pub struct BoundColumn {
     pub source: Source,
     pub primary_key: bool,
     pub partition_key: bool,
+    /// Where the column's field was in the last record bound.
+    pub hint: FieldHint,
 }
 
 /// The statements of one table, as CQL text (prepared by the writer).
@@ -67,6 +69,7 @@ pub fn plan(table: &TableConfig, schema: &TableSchema) -> Result<Plan, String> {
             source: entry.source.clone(),
             primary_key: matches!(col.kind, Kind::PartitionKey | Kind::Clustering),
             partition_key: col.kind == Kind::PartitionKey,
+            hint: FieldHint::default(),
         });
     }
     for pk in schema.primary_key() {
@@ -174,7 +177,7 @@ pub fn bind(
                 };
                 &now_value
             }
-            source => match source.lookup(record) {
+            source => match source.lookup_near(record, &col.hint) {
                 Lookup::Found(v) => v,
                 // A tombstone has no value fields: they count as null for deletes.
                 Lookup::Missing { .. } if tombstone && !col.primary_key => NULL,
