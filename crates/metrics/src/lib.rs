@@ -7,7 +7,7 @@
 //! the worker runs to [`Metrics::encode_with`] at each scrape.
 //!
 //! ```no_run
-//! use cassink::metrics::{Settled, TaskMetrics};
+//! use cassink_metrics::{Settled, TaskMetrics};
 //! use std::time::Duration;
 //! let m = TaskMetrics::for_task("weather", 0);
 //! m.read(500);
@@ -17,8 +17,8 @@
 //! m.set_end_offset("weather", 2, 1_251, 1_234);
 //! ```
 //!
-//! Crate `cassink-metrics`. May depend on nothing of cassink's (the worker hands it the statuses it
-//! reports).
+//! Crate `cassink-metrics`. May depend on nothing of cassink's (the worker hands it the
+//! statuses it reports).
 
 mod exposition;
 mod flow;
