@@ -4,9 +4,10 @@
 //! `connectors/schema.cql` tables) and both in a row. One element is one record.
 //!
 //! `cargo bench --bench record_path`; criterion writes its estimates as JSON under
-//! `target/criterion/record_path/*/new/estimates.json`. For instruction counts, which are
-//! stable on a busy machine: `valgrind --tool=callgrind target/release/deps/record_path-* \
-//! --bench --profile-time 5 weather/convert_bind`.
+//! `target/criterion/<pipeline>/*/new/estimates.json`. For instruction counts, which are
+//! stable on a busy machine, run the bench binary (`target/release/deps/record_path-*`) with
+//! `RECORD_PATH_COUNT=2000` and then `=12000` (and `RECORD_PATH=weather|tweets|meter`) under
+//! `valgrind --tool=callgrind`: the difference of the totals over 10,000 is one record.
 
 use cassink::config::ConfigMap;
 use cassink::connector::Framework;
@@ -17,7 +18,7 @@ use cassink::sink::cassandra::clock::Now;
 use cassink::sink::cassandra::codec::{CodecSettings, CqlType};
 use cassink::sink::cassandra::config::{SinkConfig, TableConfig};
 use cassink::sink::cassandra::schema::{Column, Kind, TableSchema};
-use cassink::sink::cassandra::statement::{bind, plan, Plan};
+use cassink::sink::cassandra::statement::{bind, plan, Plan, Write};
 use criterion::{criterion_group, Criterion, Throughput};
 use std::hint::black_box;
 
@@ -139,43 +140,57 @@ async fn run(converter: &dyn Converter, topic: &str, data: &[u8]) -> Option<Valu
     .expect("converts")
 }
 
-fn convert(
-    runtime: &tokio::runtime::Runtime,
-    key: &StringConverter,
-    value: &JsonConverter,
-    topic: &str,
-    offset: i64,
-    (k, v): &(Vec<u8>, Vec<u8>),
-) -> SinkRecord {
-    runtime.block_on(async {
-        SinkRecord {
-            position: Position {
-                topic: topic.to_string(),
-                partition: 0,
-                offset,
-            },
-            topic: topic.to_string(),
-            timestamp_ms: Some(1_700_000_000_000 + offset),
-            key: run(key, topic, k).await,
-            value: run(value, topic, v).await,
-            headers: Vec::new(),
-            raw_key: None,
-            raw_value: None,
-        }
-    })
+/// What a task of these connectors runs on each record: the converters and the clock.
+struct Stages {
+    runtime: tokio::runtime::Runtime,
+    key: StringConverter,
+    value: JsonConverter,
+    now: Now,
 }
 
-fn bench(c: &mut Criterion) {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .expect("runtime");
-    let key = StringConverter::default();
-    let value = JsonConverter {
-        schemas_enable: false,
-        ..JsonConverter::default()
-    };
-    let now = Now::at(1_700_000_000_000_000);
-    let pipelines = [
+impl Stages {
+    fn new() -> Stages {
+        Stages {
+            runtime: tokio::runtime::Builder::new_current_thread()
+                .build()
+                .expect("runtime"),
+            key: StringConverter::default(),
+            value: JsonConverter {
+                schemas_enable: false,
+                ..JsonConverter::default()
+            },
+            now: Now::at(1_700_000_000_000_000),
+        }
+    }
+
+    /// Record `i` of `p` (modulo its records) as the converters give it.
+    fn convert(&self, p: &Pipeline, i: usize) -> SinkRecord {
+        let (k, v) = &p.records[i % p.records.len()];
+        self.runtime.block_on(async {
+            SinkRecord {
+                position: Position {
+                    topic: p.topic.to_string(),
+                    partition: 0,
+                    offset: i as i64,
+                },
+                topic: p.topic.to_string(),
+                timestamp_ms: Some(1_700_000_000_000 + i as i64),
+                key: run(&self.key, p.topic, black_box(k)).await,
+                value: run(&self.value, p.topic, black_box(v)).await,
+                headers: Vec::new(),
+                raw_key: None,
+                raw_value: None,
+            }
+        })
+    }
+
+    fn bind(&self, p: &Pipeline, record: &SinkRecord) -> Write {
+        bind(black_box(record), &p.table, &p.plan, &p.codecs, &self.now).expect("binds")
+    }
+}
+
+fn pipelines() -> [Pipeline; 3] {
+    [
         pipeline("tweets", Workload::Tweets, "tweets.json", "twitterdata"),
         pipeline(
             "weather",
@@ -184,41 +199,33 @@ fn bench(c: &mut Criterion) {
             "weatherreport",
         ),
         pipeline("meter", Workload::Meter, "meter.json", "meter_data"),
-    ];
-    for p in &pipelines {
-        let converted: Vec<SinkRecord> = p
-            .records
-            .iter()
-            .enumerate()
-            .map(|(i, r)| convert(&runtime, &key, &value, p.topic, i as i64, r))
-            .collect();
+    ]
+}
+
+fn bench(c: &mut Criterion) {
+    let stages = Stages::new();
+    for p in &pipelines() {
+        let converted: Vec<SinkRecord> =
+            (0..p.records.len()).map(|i| stages.convert(p, i)).collect();
         let mut group = c.benchmark_group(p.name);
         group.throughput(Throughput::Elements(1));
         let mut i = 0;
         group.bench_function("convert", |b| {
             b.iter(|| {
-                i = (i + 1) % p.records.len();
-                convert(
-                    &runtime,
-                    &key,
-                    &value,
-                    p.topic,
-                    i as i64,
-                    black_box(&p.records[i]),
-                )
+                i += 1;
+                stages.convert(p, i)
             })
         });
         group.bench_function("bind", |b| {
             b.iter(|| {
-                i = (i + 1) % converted.len();
-                bind(black_box(&converted[i]), &p.table, &p.plan, &p.codecs, &now).expect("binds")
+                i += 1;
+                stages.bind(p, &converted[i % converted.len()])
             })
         });
         group.bench_function("convert_bind", |b| {
             b.iter(|| {
-                i = (i + 1) % p.records.len();
-                let record = convert(&runtime, &key, &value, p.topic, i as i64, &p.records[i]);
-                bind(black_box(&record), &p.table, &p.plan, &p.codecs, &now).expect("binds")
+                i += 1;
+                stages.bind(p, &stages.convert(p, i))
             })
         });
         group.finish();
@@ -229,36 +236,12 @@ fn bench(c: &mut Criterion) {
 /// times over and exits, for instruction counts that do not depend on time (run it under
 /// `valgrind --tool=callgrind` with two counts; the difference divided by the difference of
 /// the counts is the cost of one record).
-fn counted(count: u64, name: &str) {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .expect("runtime");
-    let key = StringConverter::default();
-    let value = JsonConverter {
-        schemas_enable: false,
-        ..JsonConverter::default()
-    };
-    let now = Now::at(1_700_000_000_000_000);
-    let p = match name {
-        "tweets" => pipeline("tweets", Workload::Tweets, "tweets.json", "twitterdata"),
-        "meter" => pipeline("meter", Workload::Meter, "meter.json", "meter_data"),
-        _ => pipeline(
-            "weather",
-            Workload::Weather,
-            "weather.json",
-            "weatherreport",
-        ),
-    };
-    for i in 0..count as usize {
-        let record = convert(
-            &runtime,
-            &key,
-            &value,
-            p.topic,
-            i as i64,
-            &p.records[i % p.records.len()],
-        );
-        black_box(bind(&record, &p.table, &p.plan, &p.codecs, &now).expect("binds"));
+fn counted(count: usize, name: &str) {
+    let stages = Stages::new();
+    let all = pipelines();
+    let p = all.iter().find(|p| p.name == name).unwrap_or(&all[1]);
+    for i in 0..count {
+        black_box(stages.bind(p, &stages.convert(p, i)));
     }
 }
 

@@ -397,10 +397,10 @@ mod tests {
         assert!(Mapping::parse("  ").is_err());
     }
 
-    #[test]
-    fn a_field_hint_finds_fields_whatever_their_order() {
-        use cassink_record::{Position, SinkRecord};
-        let record = |fields: &[(&str, i64)]| SinkRecord {
+    /// A record of topic `t` whose value is `value`.
+    fn record_of(value: Value) -> SinkRecord {
+        use cassink_record::Position;
+        SinkRecord {
             topic: "t".into(),
             position: Position {
                 topic: "t".into(),
@@ -409,15 +409,22 @@ mod tests {
             },
             timestamp_ms: None,
             key: None,
-            value: Some(Value::Map(
+            value: Some(value),
+            headers: Vec::new(),
+            raw_key: None,
+            raw_value: None,
+        }
+    }
+
+    #[test]
+    fn a_field_hint_finds_fields_whatever_their_order() {
+        let record = |fields: &[(&str, i64)]| {
+            record_of(Value::Map(
                 fields
                     .iter()
                     .map(|(k, v)| (Value::String(k.to_string()), Value::Int64(*v)))
                     .collect(),
-            )),
-            headers: Vec::new(),
-            raw_key: None,
-            raw_value: None,
+            ))
         };
         let source = Mapping::parse("c=value.b").unwrap().entries[0]
             .source
@@ -443,7 +450,6 @@ mod tests {
 
     #[test]
     fn a_missing_field_names_the_path_that_was_found() {
-        use cassink_record::{Position, SinkRecord};
         let map = |entries: Vec<(&str, Value)>| {
             Value::Map(
                 entries
@@ -463,20 +469,7 @@ mod tests {
             ),
             ("x", Value::Int64(1)),
         ]);
-        let record = SinkRecord {
-            topic: "t".into(),
-            position: Position {
-                topic: "t".into(),
-                partition: 0,
-                offset: 0,
-            },
-            timestamp_ms: None,
-            key: None,
-            value: Some(value),
-            headers: Vec::new(),
-            raw_key: None,
-            raw_value: None,
-        };
+        let record = record_of(value);
         let source = |text: &str| {
             Mapping::parse(&format!("c={text}")).unwrap().entries[0]
                 .source

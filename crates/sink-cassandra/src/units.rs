@@ -6,6 +6,17 @@ use cdrs_tokio::compression::Compression as FrameCompression;
 use cdrs_tokio::consistency::Consistency;
 use std::fmt;
 
+/// The names of `values`, in order.
+const fn names<T: Copy, const N: usize>(values: [(T, &'static str); N]) -> [&'static str; N] {
+    let mut out = [""; N];
+    let mut i = 0;
+    while i < N {
+        out[i] = values[i].1;
+        i += 1;
+    }
+    out
+}
+
 /// Java `TimeUnit`: of `ttlTimeUnit`, `timestampTimeUnit` and `codec.unit`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TimeUnit {
@@ -28,15 +39,7 @@ impl TimeUnit {
         (TimeUnit::Hours, "HOURS"),
         (TimeUnit::Days, "DAYS"),
     ];
-    pub const NAMES: &'static [&'static str] = &[
-        "NANOSECONDS",
-        "MICROSECONDS",
-        "MILLISECONDS",
-        "SECONDS",
-        "MINUTES",
-        "HOURS",
-        "DAYS",
-    ];
+    pub const NAMES: &'static [&'static str] = &names(Self::ALL);
 
     /// A unit by its Java name, any case, stray whitespace ignored.
     pub fn parse(raw: &str) -> Option<Self> {
@@ -112,17 +115,7 @@ impl ConsistencyLevel {
         (Consistency::EachQuorum, "EACH_QUORUM"),
         (Consistency::LocalOne, "LOCAL_ONE"),
     ];
-    pub const NAMES: &'static [&'static str] = &[
-        "ANY",
-        "ONE",
-        "TWO",
-        "THREE",
-        "QUORUM",
-        "ALL",
-        "LOCAL_QUORUM",
-        "EACH_QUORUM",
-        "LOCAL_ONE",
-    ];
+    pub const NAMES: &'static [&'static str] = &names(Self::ALL);
 
     pub fn parse(raw: &str) -> Option<Self> {
         let raw = raw.trim();
@@ -167,11 +160,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn names_list_every_value_in_order() {
-        let units: Vec<&str> = TimeUnit::ALL.iter().map(|(_, n)| *n).collect();
-        assert_eq!(units, TimeUnit::NAMES);
-        let levels: Vec<&str> = ConsistencyLevel::ALL.iter().map(|(_, n)| *n).collect();
-        assert_eq!(levels, ConsistencyLevel::NAMES);
+    fn every_name_parses_back_to_its_value() {
+        for (unit, name) in TimeUnit::ALL {
+            assert_eq!(TimeUnit::parse(name), Some(unit));
+            assert_eq!(unit.name(), name);
+        }
+        assert_eq!(TimeUnit::NAMES[3], "SECONDS");
+        for (level, name) in ConsistencyLevel::ALL {
+            assert_eq!(
+                ConsistencyLevel::parse(&name.to_lowercase()),
+                Some(ConsistencyLevel(level))
+            );
+        }
         for name in Compression::NAMES {
             assert!(Compression::parse(name).is_some(), "{name}");
         }
