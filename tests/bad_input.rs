@@ -16,8 +16,11 @@ use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-/// (name, key, value): records no table can take, each for its own reason.
-fn corpus() -> Vec<(&'static str, Option<Vec<u8>>, Option<Vec<u8>>)> {
+/// (name, key, value) of a record.
+type Case = (&'static str, Option<Vec<u8>>, Option<Vec<u8>>);
+
+/// Records no table can take, each for its own reason.
+fn corpus() -> Vec<Case> {
     let good = |id: &str, extra: &str| {
         format!(
             r#"{{"id":"{id}","timestamp":1612891980000,"P_1":1.5,"P_2":2.5,"P_3":3.5,"Q_1":0.5,"Q_2":0.5,"Q_3":0.5,"HARM":[1,2]{extra}}}"#

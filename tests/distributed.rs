@@ -331,7 +331,7 @@ async fn workers_share_connectors_tasks_status_and_offsets() {
         wait_until(
             "the restart reaches every worker",
             Duration::from_secs(30),
-            || async { w.log_text().contains(&format!("restarting task")) },
+            || async { w.log_text().contains("restarting task") },
         )
         .await;
     }
