@@ -682,22 +682,23 @@ async fn sigterm_mid_ingest_commits_exactly_what_was_written() {
 }
 
 /// The herder never holds its lock across a task drain (issue 18): connector `b` writes to a
-/// Cassandra that stops answering (behind the test's proxy, stalled: connections stay open and
-/// nothing comes back, as from a SIGSTOPped server; the shared server itself keeps serving the
-/// other tests), so its task hangs in a write and a restart of `b` is stuck draining it for
-/// the stop timeout (30 s), after which the task is aborted. All along, `GET /connectors`
-/// and the statuses of `a` (healthy) and of `b` (its task RESTARTING) answer within 2 s
-/// each; once the server answers again, every record of `b` lands.
+/// Cassandra node of the test's own, which is then paused (SIGSTOP: connections stay open and
+/// nothing comes back; the shared node keeps serving `a` and the other tests), so b's task
+/// hangs in a write and a restart of `b` is stuck draining it for the stop timeout (30 s),
+/// after which the task is aborted. All along, `GET /connectors` and the statuses of `a`
+/// (healthy) and of `b` (its task RESTARTING) answer within 2 s each; once the node is
+/// resumed (SIGCONT), every record of `b` lands.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reads_answer_while_a_restart_is_stuck_draining_a_task() {
     let kafka = bootstrap();
     let healthy = Cassandra::for_test().await;
-    let stalled = Cassandra::behind_proxy().await;
-    let session = healthy.session().await;
-    let (ks_a, ks_b) = (
-        healthy.meter_table(&session, "flt_reads_a").await,
-        healthy.meter_table(&session, "flt_reads_b").await,
-    );
+    let stalled = Cassandra::private("faults-paused").await;
+    let ks_a = healthy
+        .meter_table(&healthy.session().await, "flt_reads_a")
+        .await;
+    let ks_b = stalled
+        .meter_table(&stalled.session().await, "flt_reads_b")
+        .await;
     let (topic_a, topic_b) = (unique("flt-reads-a"), unique("flt-reads-b"));
     for topic in [&topic_a, &topic_b] {
         produce::ensure_topic(&kafka, topic, 1)
@@ -725,10 +726,11 @@ async fn reads_answer_while_a_restart_is_stuck_draining_a_task() {
     produce_in_background(&kafka, &topic_b, 50, None, 7)
         .await
         .expect("produce");
-    let mut counter = Counter::new(&healthy, &format!("{ks_b}.meter_data"));
+    let mut counter = Counter::new(&stalled, &format!("{ks_b}.meter_data"));
     wait_rows(&mut counter, &worker, &b, 50, Duration::from_secs(60)).await;
 
-    stalled.network(ProxyMode::Stall);
+    // b's Cassandra freezes (SIGSTOP) with writes in flight.
+    stalled.pause();
     produce_in_background(&kafka, &topic_b, 250, None, 7)
         .await
         .expect("produce");
@@ -801,7 +803,7 @@ async fn reads_answer_while_a_restart_is_stuck_draining_a_task() {
     );
     assert!(saw_restarting, "b's task was never reported RESTARTING");
     eprintln!("restart stuck for {took:?}; slowest read meanwhile: {slowest:?}");
-    stalled.network(ProxyMode::Forward);
+    stalled.resume();
     worker.wait_running(&b, 1).await;
     // The same seed: the first 50 records again, then 200 new ones.
     wait_rows(&mut counter, &worker, &b, 250, Duration::from_secs(120)).await;

@@ -80,6 +80,26 @@ impl PrivateCassandra {
         node
     }
 
+    /// Freezes the node (SIGSTOP): its connections stay open and nothing answers.
+    pub fn pause(&self) {
+        self.signal("-STOP");
+    }
+
+    /// Thaws a paused node (SIGCONT).
+    pub fn resume(&self) {
+        self.signal("-CONT");
+    }
+
+    fn signal(&self, signal: &str) {
+        let pid_file = self.stack_dir.path().join("pids/cassandra");
+        let pid = std::fs::read_to_string(&pid_file).expect("the node's pid file");
+        let status = Command::new("kill")
+            .args([signal, pid.trim()])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill {signal} {pid} failed");
+    }
+
     fn yaml_extra(&self) -> PathBuf {
         self.stack_dir.path().join("cassandra-extra.yaml")
     }

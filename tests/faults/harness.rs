@@ -7,6 +7,7 @@
 //!
 //! Nothing here stops or freezes the shared servers: other tests run against them.
 
+use crate::common::cassandra::{NodeOptions, PrivateCassandra};
 use crate::common::sink::{cql_host, cql_port};
 use cassink::produce::{self, Workload};
 use cdrs_tokio::authenticators::NoneAuthenticatorProvider;
@@ -62,6 +63,8 @@ pub struct Cassandra {
     /// `http://addr` of the cqlmem admin endpoint when the server is an in-process cqlmem.
     admin: Option<String>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
+    /// A node of this test's own (`Cassandra::private`), stopped when dropped.
+    node: Option<PrivateCassandra>,
 }
 
 /// The first of CASSANDRA_CONTACT_POINTS (default 127.0.0.1) at CASSANDRA_PORT (default 9042).
@@ -86,7 +89,41 @@ impl Cassandra {
             proxy: None,
             admin: None,
             stop: None,
+            node: None,
         }
+    }
+
+    /// A real Cassandra node of this test's own (20-60 s to start), which it may pause: for
+    /// faults that would stall the other tests on the shared node.
+    pub async fn private(name: &str) -> Cassandra {
+        let node =
+            tokio::task::block_in_place(|| PrivateCassandra::start(name, NodeOptions::default()));
+        let direct = SocketAddr::from(([127, 0, 0, 1], node.port));
+        Cassandra {
+            host: direct.ip().to_string(),
+            port: direct.port(),
+            direct,
+            proxy: None,
+            admin: None,
+            stop: None,
+            node: Some(node),
+        }
+    }
+
+    /// Freezes the node (SIGSTOP; `private` only): connections stay open, nothing answers.
+    pub fn pause(&self) {
+        self.node
+            .as_ref()
+            .expect("pause needs Cassandra::private")
+            .pause();
+    }
+
+    /// Thaws the paused node (SIGCONT).
+    pub fn resume(&self) {
+        self.node
+            .as_ref()
+            .expect("resume needs Cassandra::private")
+            .resume();
     }
 
     /// The real Cassandra, which the worker reaches through a proxy this test controls.
@@ -100,6 +137,7 @@ impl Cassandra {
             proxy: Some(proxy),
             admin: None,
             stop: None,
+            node: None,
         }
     }
 
@@ -130,6 +168,7 @@ impl Cassandra {
             proxy: None,
             admin: Some(format!("http://{admin}")),
             stop: Some(tx),
+            node: None,
         }
     }
 
