@@ -15,7 +15,8 @@
 # Shared:  RECORDS ROUNDS TASKS (3) PARTITIONS (6) SYSTEMS (cassink,connect,python; cassink-b)
 #          BENCH_TIMEOUT (1800 s a run) BENCH_STALL_S (180 s without a commit) SAMPLE_S (0.5)
 #          BENCH_STOP_GRACE_S (15, SIGTERM -> SIGKILL) BENCH_SKIP_INSTALL=1 (skip install.sh)
-# cassink: BENCH_CASSINK (default target/release/cassink, built here), BENCH_CASSINK_B, REST_PORT
+# cassink: BENCH_CASSINK (default target/release/cassink, built here), BENCH_CASSINK_B and
+#          BENCH_WORKER_PROPERTIES_B (cassink-b: another build, other settings), REST_PORT
 #          (18083), BENCH_WORKER_PROPERTIES (lines appended to the worker's properties),
 #          BENCH_PROFILE=FILE (perf profile of round 1's first BENCH_PROFILE_SECONDS=10)
 # Connect: BENCH_CONNECT_HEAP (1g, -Xmx), BENCH_CONNECT_JVM_OPTS (-XX:+UseG1GC), BENCH_CONNECT_JAVA,

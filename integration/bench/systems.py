@@ -58,11 +58,12 @@ class Cassink(System):
     name = "cassink"
     port = env_int("REST_PORT", 18083)
     binary = str(CASSINK)
+    worker_properties = env("BENCH_WORKER_PROPERTIES", "")
 
     @classmethod
     def settings(cls):
         return {"binary": cls.binary, "rest_port": Cassink.port, "offset.flush.interval.ms": 1000,
-                "extra_worker_properties": env("BENCH_WORKER_PROPERTIES", ""),
+                "extra_worker_properties": cls.worker_properties,
                 "connector": "connectors/weather.json (topic renamed; tasks.max=TASKS)"}
 
     def start(self):
@@ -72,7 +73,7 @@ class Cassink(System):
         props = self.dir / "worker.properties"
         props.write_text("\n".join([f"bootstrap.servers={BOOTSTRAP}", f"listeners={base}",
                                     f"state.dir={self.dir}/state", "offset.flush.interval.ms=1000",
-                                    env("BENCH_WORKER_PROPERTIES", "")]) + "\n")
+                                    self.worker_properties]) + "\n")
         if not self.binary or not os.access(self.binary, os.X_OK):
             raise BenchError(f"{self.name}: no executable cassink at {self.binary!r}")
         self.procs = [subprocess.Popen([self.binary, "worker", "--config", str(props)],
@@ -95,15 +96,13 @@ class Cassink(System):
 
 
 class CassinkB(Cassink):
-    """Another build of cassink (BENCH_CASSINK_B), for an interleaved A/B against BENCH_CASSINK:
-    SYSTEMS=cassink,cassink-b."""
+    """Another build of cassink (BENCH_CASSINK_B, default: the same build) or other worker
+    settings (BENCH_WORKER_PROPERTIES_B, default: BENCH_WORKER_PROPERTIES), for an interleaved
+    A/B against cassink: SYSTEMS=cassink,cassink-b."""
 
     name = "cassink-b"
-    binary = env("BENCH_CASSINK_B", "")
-
-    @classmethod
-    def settings(cls):
-        return {**Cassink.settings(), "binary": cls.binary}
+    binary = env("BENCH_CASSINK_B", "") or str(CASSINK)
+    worker_properties = env("BENCH_WORKER_PROPERTIES_B", "") or Cassink.worker_properties
 
 
 class Connect(System):
