@@ -81,7 +81,10 @@ fn real_cassandra() -> SocketAddr {
 impl Cassandra {
     /// The real Cassandra, directly.
     pub async fn for_test() -> Cassandra {
-        let direct = real_cassandra();
+        Cassandra::direct(real_cassandra(), None)
+    }
+
+    fn direct(direct: SocketAddr, node: Option<PrivateCassandra>) -> Cassandra {
         Cassandra {
             host: direct.ip().to_string(),
             port: direct.port(),
@@ -89,7 +92,7 @@ impl Cassandra {
             proxy: None,
             admin: None,
             stop: None,
-            node: None,
+            node,
         }
     }
 
@@ -98,16 +101,7 @@ impl Cassandra {
     pub async fn private(name: &str) -> Cassandra {
         let node =
             tokio::task::block_in_place(|| PrivateCassandra::start(name, NodeOptions::default()));
-        let direct = SocketAddr::from(([127, 0, 0, 1], node.port));
-        Cassandra {
-            host: direct.ip().to_string(),
-            port: direct.port(),
-            direct,
-            proxy: None,
-            admin: None,
-            stop: None,
-            node: Some(node),
-        }
+        Cassandra::direct(SocketAddr::from(([127, 0, 0, 1], node.port)), Some(node))
     }
 
     /// Freezes the node (SIGSTOP; `private` only): connections stay open, nothing answers.

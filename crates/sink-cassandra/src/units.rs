@@ -17,6 +17,15 @@ const fn names<T: Copy, const N: usize>(values: [(T, &'static str); N]) -> [&'st
     out
 }
 
+/// The value named `raw` (any case, stray whitespace ignored).
+fn by_name<T: Copy>(table: &[(T, &'static str)], raw: &str) -> Option<T> {
+    let raw = raw.trim();
+    table
+        .iter()
+        .find(|(_, name)| name.eq_ignore_ascii_case(raw))
+        .map(|(value, _)| *value)
+}
+
 /// Java `TimeUnit`: of `ttlTimeUnit`, `timestampTimeUnit` and `codec.unit`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TimeUnit {
@@ -43,11 +52,7 @@ impl TimeUnit {
 
     /// A unit by its Java name, any case, stray whitespace ignored.
     pub fn parse(raw: &str) -> Option<Self> {
-        let raw = raw.trim();
-        Self::ALL
-            .iter()
-            .find(|(_, name)| name.eq_ignore_ascii_case(raw))
-            .map(|(unit, _)| *unit)
+        by_name(&Self::ALL, raw)
     }
 
     pub fn name(self) -> &'static str {
@@ -118,11 +123,7 @@ impl ConsistencyLevel {
     pub const NAMES: &'static [&'static str] = &names(Self::ALL);
 
     pub fn parse(raw: &str) -> Option<Self> {
-        let raw = raw.trim();
-        Self::ALL
-            .iter()
-            .find(|(_, name)| name.eq_ignore_ascii_case(raw))
-            .map(|(level, _)| ConsistencyLevel(*level))
+        by_name(&Self::ALL, raw).map(ConsistencyLevel)
     }
 }
 
