@@ -37,7 +37,7 @@ import sys
 import time
 
 from cassandra.cluster import Cluster
-from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient
 
 from common import (
@@ -80,8 +80,17 @@ class Context:
         self.session = self.cluster.connect()
 
 
-def committed(consumer, topic):
-    parts = consumer.committed([TopicPartition(topic, p) for p in range(PARTITIONS)], timeout=10)
+def committed(consumer, topic, previous=0):
+    """The committed records of `topic`; `previous` while the group's coordinator is moving (a
+    fresh broker answers NOT_COORDINATOR without marking it retriable)."""
+    try:
+        parts = consumer.committed([TopicPartition(topic, p) for p in range(PARTITIONS)], timeout=10)
+    except KafkaException as e:
+        err = e.args[0] if e.args else None
+        moving = (KafkaError.NOT_COORDINATOR, KafkaError.COORDINATOR_LOAD_IN_PROGRESS)
+        if err is not None and (err.retriable() or err.code() in moving):
+            return previous
+        raise
     return sum(max(tp.offset, 0) for tp in parts)
 
 
@@ -125,7 +134,7 @@ def run_one(ctx, cls, round_no):
         while True:
             if not s.alive():
                 raise BenchError(f"{s.name} exited; log {s.log}:\n{tail(s.log)}")
-            done = committed(consumer, ctx.topic)
+            done = committed(consumer, ctx.topic, done)
             now = time.time()
             if done >= next_mark:  # the tree's RSS at the first poll past every RSS_STEP records
                 at_committed[str(done // RSS_STEP * RSS_STEP)] = round(status_kb(tree(roots), "VmRSS") / 1024, 1)
