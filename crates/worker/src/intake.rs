@@ -1,5 +1,5 @@
-//! Kafka message -> [`SinkRecord`]: runs the key and value converters and keeps the original
-//! bytes for the dead-letter queue.
+//! Kafka message -> [`SinkRecord`]: runs the key and value converters and, when a
+//! dead-letter queue or error log can use them, keeps the original bytes.
 
 use super::tolerance::{Failure, RawRecord};
 use bytes::Bytes;
@@ -86,8 +86,9 @@ pub fn position(msg: &impl Message) -> Position {
     }
 }
 
-/// Converts a message as librdkafka hands it over (borrowed: its bytes are copied once, into
-/// the record's raw key and value), then runs the transforms on it.
+/// Converts a message as librdkafka hands it over (borrowed: its key and value bytes are
+/// copied only into the record's raw key and value, when [`Stages::keep_raw`]), then runs the
+/// transforms on it.
 pub async fn convert(msg: &(impl Message + Sync), stages: &Stages) -> Intake {
     let record = match convert_only(msg, stages).await {
         Intake::Record(r) => r,
@@ -96,7 +97,14 @@ pub async fn convert(msg: &(impl Message + Sync), stages: &Stages) -> Intake {
     if stages.transforms.is_empty() {
         return Intake::Record(record);
     }
-    let raw = raw_of(&record);
+    // What a transform failure reports: the record as read, when anything can use it.
+    let raw = match stages.keep_raw {
+        true => raw_of(&record),
+        false => RawRecord {
+            timestamp_ms: record.timestamp_ms,
+            ..RawRecord::default()
+        },
+    };
     let position = record.position.clone();
     match stages.transforms.apply(record) {
         Ok(Some(r)) => Intake::Record(r),

@@ -4,7 +4,7 @@
 
 use super::security::overrides::OverridePolicy;
 use super::validation::{self, ConfigInfos, ConfigKeyInfo};
-use cassink_config::{reference, ConfigMap};
+use cassink_config::{reference, ConfigDef, ConfigMap};
 use cassink_connector::SinkConnector;
 use cassink_sink_cassandra::CassandraSinkConnector;
 use serde::Serialize;
@@ -79,17 +79,19 @@ pub enum PluginError {
 /// `GET /connector-plugins/{p}/config`: the keys of a connector, transformation or predicate
 /// plugin (transforms and predicates have definitions too, as in Connect).
 pub fn keys(plugin: &str) -> Result<Vec<ConfigKeyInfo>, PluginError> {
-    let def = match find_plugin(plugin) {
-        Some(p) => p.config_def().clone(),
-        None => cassink_transform::config_def(plugin)
-            .ok_or_else(|| PluginError::Unknown(plugin.to_string()))?,
+    let infos = |def: &ConfigDef| -> Vec<ConfigKeyInfo> {
+        def.keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| ConfigKeyInfo::from_key(k, i as i32 + 1))
+            .collect()
     };
-    Ok(def
-        .keys
-        .iter()
-        .enumerate()
-        .map(|(i, k)| ConfigKeyInfo::from_key(k, i as i32 + 1))
-        .collect())
+    match find_plugin(plugin) {
+        Some(p) => Ok(infos(p.config_def())),
+        None => cassink_transform::config_def(plugin)
+            .map(|def| infos(&def))
+            .ok_or_else(|| PluginError::Unknown(plugin.to_string())),
+    }
 }
 
 /// `PUT /connector-plugins/{p}/config/validate`: framework and plugin keys of `config`,

@@ -231,14 +231,15 @@ impl Runner {
     }
 
     /// Creates the consumer and subscribes it to the connector's group, retrying outages.
-    async fn subscribe(&mut self) -> Result<(TaskConsumer, Vec<String>), Exit> {
+    async fn subscribe(
+        &mut self,
+        settings: &kc::ConsumerSettings,
+    ) -> Result<(TaskConsumer, Vec<String>), Exit> {
         let mut retry = Retry::new();
         loop {
-            let settings = self.spec.worker.task_consumer(&self.spec.config);
             let attempt = tokio::task::block_in_place(|| -> Result<_, kc::ConsumerError> {
-                let settings = settings.clone()?;
                 let consumer = kc::create(
-                    &settings,
+                    settings,
                     &self.group,
                     self.metrics.clone(),
                     self.acked.clone(),
@@ -256,12 +257,9 @@ impl Runner {
             });
             // "Broker transport failure" says little: ask the brokers why (bad credentials
             // or certificates fail the task instead of retrying forever).
-            let attempt = attempt.map_err(|e| match &settings {
-                Ok(settings) => {
-                    let config = kc::client_config(settings, &self.group);
-                    tokio::task::block_in_place(|| e.explained(&config))
-                }
-                Err(_) => e,
+            let attempt = attempt.map_err(|e| {
+                let config = kc::client_config(settings, &self.group);
+                tokio::task::block_in_place(|| e.explained(&config))
             });
             match attempt {
                 Ok(ok) => return Ok(ok),
@@ -272,7 +270,14 @@ impl Runner {
     }
 
     async fn consume(&mut self, sink: &mut dyn SinkTask, converters: &Stages) -> Result<(), Exit> {
-        let (consumer, mut topics) = self.subscribe().await?;
+        // The client settings (worker security, allowed overrides) do not change while the
+        // task runs: a bad one fails the task at once.
+        let settings = self
+            .spec
+            .worker
+            .task_consumer(&self.spec.config)
+            .map_err(|e| Exit::Failed(format!("{CONNECT_EXCEPTION}: {e}")))?;
+        let (consumer, mut topics) = self.subscribe(&settings).await?;
         self.set(State::Running, None);
         // topics.regex: topics created later join the subscription (Connect's consumer
         // subscribes by pattern); new partitions of any topic librdkafka adds by itself.
@@ -281,12 +286,7 @@ impl Runner {
             .config
             .get("topics.regex")
             .is_some_and(|r| !r.trim().is_empty());
-        let refresh = self
-            .spec
-            .worker
-            .task_consumer(&self.spec.config)
-            .map(|s| kc::metadata_refresh_interval(&kc::client_config(&s, &self.group)))
-            .unwrap_or(Duration::from_secs(300));
+        let refresh = kc::metadata_refresh_interval(&kc::client_config(&settings, &self.group));
         let mut rediscover =
             tokio::time::interval_at(tokio::time::Instant::now() + refresh, refresh);
         rediscover.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
