@@ -2,11 +2,6 @@
 //! the records the sink acknowledged (or that error tolerance deliberately skipped, after they
 //! reached the dead-letter queue). Offsets are committed every `offset.flush.interval.ms`, on
 //! pause and on stop, never past a record that was neither written nor skipped.
-//!
-//! Pipelined one chunk deep: while a chunk is being written, the next chunk that arrives is
-//! read and converted ([`alongside`]), so conversion overlaps Cassandra's round trips. Writes
-//! stay one chunk at a time, in read order, so per-key order and the commit rules are those of
-//! a stop-and-wait loop; at most two chunks (`consumer.max.poll.records` each) are in memory.
 
 use super::acks::{Ledger, Outcome};
 use super::dlq::DeadLetterQueue;
@@ -20,11 +15,9 @@ use cassink_kafka::consumer::{self as kc, TaskConsumer};
 use cassink_metrics::{Settled, TaskMetrics};
 use cassink_record::SinkRecord;
 use cassink_transform::Chain;
-use futures::{FutureExt, Stream, StreamExt};
+use futures::StreamExt;
 use rdkafka::consumer::Consumer;
-use rdkafka::error::KafkaError;
 use rdkafka::message::BorrowedMessage;
-use std::future::Future;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
@@ -311,13 +304,10 @@ impl Runner {
         let mut flush = tokio::time::interval(self.spec.worker.offset_flush_interval);
         flush.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut stream = consumer.stream().ready_chunks(max_poll);
-        // Read and converted while the chunk before it was written; written next.
-        let mut staged: Option<Converted<'_>> = None;
 
         let result = loop {
             let wants = *self.control.borrow_and_update();
             if wants == Control::Stop {
-                // A staged chunk is not acknowledged: it is read again after the restart.
                 break Ok(());
             }
             if (wants == Control::Pause) != paused {
@@ -342,30 +332,6 @@ impl Runner {
                     None,
                 );
             }
-            if let Some(converted) = staged.take() {
-                // Records already read are written even once paused; nothing more is read then.
-                let write = self.process(sink, converters, converted);
-                let (written, ahead) = alongside(write, &mut stream, converters, !paused).await;
-                if let Err(exit) = written {
-                    break Err(exit);
-                }
-                match ahead {
-                    Ahead::Converted(next) => staged = Some(next),
-                    Ahead::Ended => break Err(consumer_stopped()),
-                    Ahead::Nothing => {}
-                }
-                // Records keep coming: the timers are served between chunks, not in the select.
-                if self.control.has_changed().is_err() {
-                    break Ok(());
-                }
-                if flush.tick().now_or_never().is_some() {
-                    self.commit(&consumer);
-                }
-                if by_regex && rediscover.tick().now_or_never().is_some() {
-                    self.rediscover(&consumer, &mut topics);
-                }
-                continue;
-            }
             tokio::select! {
                 biased;
                 changed = self.control.changed() => {
@@ -377,13 +343,16 @@ impl Runner {
                 _ = rediscover.tick(), if by_regex => self.rediscover(&consumer, &mut topics),
                 chunk = stream.next(), if !paused => {
                     let Some(chunk) = chunk else {
-                        break Err(consumer_stopped());
+                        break Err(Exit::Failed(format!(
+                            "{CONNECT_EXCEPTION}: the Kafka consumer stopped delivering records"
+                        )));
                     };
-                    staged = Some(convert_chunk(chunk, converters).await);
+                    if let Err(exit) = self.process(sink, converters, chunk).await {
+                        break Err(exit);
+                    }
                 }
             }
         };
-        drop(staged);
         self.commit(&consumer);
         self.metrics.forget_partitions();
         // Leave the group before closing: librdkafka's close can wait a long time when a
@@ -462,15 +431,15 @@ impl Runner {
         }
     }
 
-    /// Writes and acknowledges one converted chunk, and counts what became of its records.
+    /// Converts, writes and acknowledges one chunk, and counts what became of its records.
     /// Returns `Err` when the task must end.
     async fn process(
         &mut self,
         sink: &mut dyn SinkTask,
         converters: &Stages,
-        chunk: Converted<'_>,
+        chunk: Vec<Result<BorrowedMessage<'_>, rdkafka::error::KafkaError>>,
     ) -> Result<(), Exit> {
-        let read = chunk.len();
+        let read = chunk.iter().filter(|m| m.is_ok()).count();
         self.metrics.read(read);
         let mut ledger = Ledger::default();
         let result = self
@@ -493,22 +462,25 @@ impl Runner {
         &mut self,
         sink: &mut dyn SinkTask,
         converters: &Stages,
-        chunk: Converted<'_>,
+        chunk: Vec<Result<BorrowedMessage<'_>, rdkafka::error::KafkaError>>,
         ledger: &mut Ledger,
     ) -> Result<(), Exit> {
         let mut records = Vec::with_capacity(chunk.len());
         let mut skipped: Vec<Failure> = Vec::new();
         // A conversion failure that is not tolerated: the records before it are still written.
         let mut fatal: Option<Failure> = None;
-        for (msg, mut converted) in chunk {
+        for msg in chunk {
+            let msg = match msg {
+                Ok(m) => m,
+                Err(e) => {
+                    tracing::warn!(error = %e, "consumer error");
+                    continue;
+                }
+            };
             // Started at the first transient failure: reading the clock per record costs.
             let mut retry: Option<Retry> = None;
             let intake = loop {
-                let attempt = match converted.take() {
-                    Some(first) => first,
-                    None => intake::convert(&msg, converters).await,
-                };
-                match attempt {
+                match intake::convert(&msg, converters).await {
                     Intake::Retry(e) => {
                         let problem = format!(
                             "converting record {}: {}",
@@ -704,74 +676,4 @@ fn retry_problem(e: &SinkError, records: &[SinkRecord]) -> String {
         .map(|r| r.position.to_string())
         .unwrap_or_default();
     format!("{}: {} (batch starting at {first})", e.kind, e.message)
-}
-
-/// A chunk of messages, each with what converting and transforming it gave (the CPU-heavy
-/// part of a chunk, done while the chunk before it is written). Consumer errors are left out.
-/// After a transient failure (the schema registry is unreachable) the rest is not tried yet:
-/// `None`, converted when the chunk is written, behind the retries of that failure.
-type Converted<'c> = Vec<(BorrowedMessage<'c>, Option<Intake>)>;
-
-async fn convert_chunk<'c>(
-    chunk: Vec<Result<BorrowedMessage<'c>, KafkaError>>,
-    converters: &Stages,
-) -> Converted<'c> {
-    let mut converted = Vec::with_capacity(chunk.len());
-    let mut transient = false;
-    for msg in chunk {
-        match msg {
-            Ok(msg) if transient => converted.push((msg, None)),
-            Ok(msg) => {
-                let intake = intake::convert(&msg, converters).await;
-                transient = matches!(intake, Intake::Retry(_));
-                converted.push((msg, Some(intake)));
-            }
-            Err(e) => tracing::warn!(error = %e, "consumer error"),
-        }
-    }
-    converted
-}
-
-/// What arrived from the consumer while a chunk was written.
-enum Ahead<'c> {
-    Nothing,
-    Converted(Converted<'c>),
-    /// The consumer's stream ended.
-    Ended,
-}
-
-/// Drives `write` to its end; when `read` and a chunk arrives meanwhile, converts it
-/// alongside (one chunk ahead at most). Waiting for a chunk is given up when the write ends
-/// first (nothing is lost: the stream keeps what it has not handed out), a conversion that
-/// has begun is finished.
-async fn alongside<'c, W, S>(
-    write: W,
-    stream: &mut S,
-    converters: &Stages,
-    read: bool,
-) -> (W::Output, Ahead<'c>)
-where
-    W: Future,
-    S: Stream<Item = Vec<Result<BorrowedMessage<'c>, KafkaError>>> + Unpin,
-{
-    let mut write = std::pin::pin!(write);
-    if !read {
-        return (write.await, Ahead::Nothing);
-    }
-    let arrived = tokio::select! {
-        biased;
-        written = &mut write => return (written, Ahead::Nothing),
-        chunk = stream.next() => chunk,
-    };
-    let Some(chunk) = arrived else {
-        return (write.await, Ahead::Ended);
-    };
-    let (written, converted) = tokio::join!(write, convert_chunk(chunk, converters));
-    (written, Ahead::Converted(converted))
-}
-
-fn consumer_stopped() -> Exit {
-    Exit::Failed(format!(
-        "{CONNECT_EXCEPTION}: the Kafka consumer stopped delivering records"
-    ))
 }
