@@ -1,8 +1,9 @@
 //! The sink task: binds records to prepared statements, groups them by table and partition
 //! key into UNLOGGED batches of at most `maxNumberOfRecordsInBatch`, writes the groups with
 //! at most `maxConcurrentRequests` in flight (each bounded by `queryExecutionTimeout`), and
-//! keeps per-key order: a group's batches run one after the other, and a batch never holds
-//! two writes to the same row.
+//! keeps per-key order: a batch never holds two writes to the same row, and the batches of a
+//! group in which a row repeats (or of a counter table) run one after the other; the batches
+//! of a group of distinct rows run side by side.
 
 use super::clock::Now;
 use super::codec::{CodecSettings, CqlType};
@@ -23,7 +24,7 @@ use cdrs_tokio::query::{BatchQueryBuilder, PreparedQuery, QueryValues};
 use cdrs_tokio::statement::StatementParamsBuilder;
 use cdrs_tokio::types::value::Value as Bound;
 use futures::StreamExt;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 struct Table {
@@ -153,6 +154,25 @@ struct Stmt {
     row: Vec<u8>,
 }
 
+/// Splits a group (one table and partition key, in record order) into units that may be
+/// written side by side, each written in order: the whole group when a row repeats in it or
+/// it writes a counter table, else one unit per batch.
+fn ordered_units(stmts: Vec<Stmt>, counter: bool, max_batch: usize) -> Vec<Vec<Stmt>> {
+    let repeats = {
+        let mut rows = HashSet::with_capacity(stmts.len());
+        stmts.iter().any(|s| !rows.insert(s.row.as_slice()))
+    };
+    if counter || repeats || stmts.len() <= max_batch {
+        return vec![stmts];
+    }
+    let mut units = Vec::with_capacity(stmts.len().div_ceil(max_batch));
+    let mut pending = stmts.into_iter().peekable();
+    while pending.peek().is_some() {
+        units.push(pending.by_ref().take(max_batch).collect());
+    }
+    units
+}
+
 fn key_bytes(values: &[Bound], count: usize) -> Vec<u8> {
     let len = values
         .iter()
@@ -277,7 +297,15 @@ impl SinkTask for CassandraSinkTask {
             max_batch: self.config.max_batch,
             timeout: self.config.query_timeout,
         };
-        let results: Vec<GroupResult> = futures::stream::iter(groups.into_values())
+        let units = groups
+            .into_values()
+            .flat_map(|stmts| {
+                let counter = stmts
+                    .first()
+                    .is_some_and(|s| self.tables[s.table].plan.counter);
+                ordered_units(stmts, counter, self.config.max_batch)
+            });
+        let results: Vec<GroupResult> = futures::stream::iter(units)
             .map(|stmts| write_group(&ctx, stmts))
             .buffer_unordered(self.config.max_concurrent_requests)
             .collect()
@@ -576,5 +604,48 @@ async fn write_batch(ctx: &WriteContext<'_>, batch: &mut [Stmt]) -> Result<(), B
                 table.config.name()
             ),
         ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Statements of one partition, in record order, writing the rows named.
+    fn group(rows: &[u8]) -> Vec<Stmt> {
+        rows.iter()
+            .enumerate()
+            .map(|(record, row)| Stmt {
+                record,
+                table: 0,
+                write: Write::Upsert(Vec::new()),
+                row: vec![*row],
+            })
+            .collect()
+    }
+
+    fn records(units: &[Vec<Stmt>]) -> Vec<Vec<usize>> {
+        units
+            .iter()
+            .map(|u| u.iter().map(|s| s.record).collect())
+            .collect()
+    }
+
+    #[test]
+    fn distinct_rows_of_a_partition_are_written_side_by_side_a_batch_each() {
+        let units = ordered_units(group(&[1, 2, 3, 4, 5]), false, 2);
+        assert_eq!(records(&units), [vec![0, 1], vec![2, 3], vec![4]]);
+    }
+
+    #[test]
+    fn a_partition_in_which_a_row_repeats_is_written_in_record_order() {
+        let units = ordered_units(group(&[1, 2, 3, 1, 5]), false, 2);
+        assert_eq!(records(&units), [vec![0, 1, 2, 3, 4]]);
+    }
+
+    #[test]
+    fn counter_updates_of_a_partition_are_written_in_record_order() {
+        let units = ordered_units(group(&[1, 2, 3]), true, 1);
+        assert_eq!(records(&units), [vec![0, 1, 2]]);
     }
 }
