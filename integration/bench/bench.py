@@ -15,6 +15,10 @@ Figures of one run (t_create = connector created / the Python processes told to 
   records_per_s_after_first_row  the same from the first row in the table (line in the file).
   cpu_us_per_record         utime+stime of the process tree (/proc/<pid>/stat), t_create -> done
   cpu_us_per_record_with_startup  the same from process start (JVM start-up, JIT, imports)
+  cpu_cores / cassandra_cpu_cores / machine_busy_cores  cores held on average, t_create -> done,
+                            by the process tree / the local Cassandra server (None when it runs
+                            elsewhere) / the whole machine (/proc/stat, not idle nor iowait), of
+                            machine_cores: who the throughput waits for
   peak_rss_mb / steady_rss_mb  the tree's RSS sampled every SAMPLE_S (0.5 s) from process start:
                             its maximum / the median of the samples in the second half of the ingest
   ingest_peak_rss_mb        the maximum of the samples between t_create and done (Connect's
@@ -61,8 +65,10 @@ from common import (
     TASKS,
     TIMEOUT_S,
     Watch,
+    cassandra_pids,
     env,
     log,
+    machine_busy_ticks,
     status_kb,
     stop_processes,
     tail,
@@ -123,6 +129,8 @@ def run_one(ctx, cls, round_no):
             time.sleep(0.05)
         t_ready = time.time()
         ticks0 = ticks(tree(roots))
+        cassandra = cassandra_pids()
+        cassandra0, machine0 = ticks(cassandra), machine_busy_ticks()
         t0 = time.time()
         s.create()
         watcher = Watch(s.first_row)
@@ -149,6 +157,7 @@ def run_one(ctx, cls, round_no):
         t1 = time.time()
         pids = tree(roots)
         ticks1 = ticks(pids)
+        cassandra1, machine1 = ticks(cassandra), machine_busy_ticks()
         hwm = status_kb(pids, "VmHWM") / 1024
         consumer.close()
         watcher.join(timeout=30)
@@ -181,6 +190,11 @@ def run_one(ctx, cls, round_no):
         "records_per_s_after_first_row": round(RECORDS / (t1 - first)) if first and t1 > first else None,
         "cpu_us_per_record": round((ticks1 - ticks0) / HZ * 1e6 / RECORDS, 2),
         "cpu_us_per_record_with_startup": round(startup_ticks / HZ * 1e6 / RECORDS, 2),
+        # Who held the cores during the ingest: this system, the local Cassandra, everything.
+        "cpu_cores": round((ticks1 - ticks0) / HZ / secs, 2),
+        "cassandra_cpu_cores": round((cassandra1 - cassandra0) / HZ / secs, 2) if cassandra else None,
+        "machine_busy_cores": round((machine1 - machine0) / HZ / secs, 2),
+        "machine_cores": os.cpu_count(),
         "peak_rss_mb": round(max(mb for _, mb in sampler.samples), 1),
         "ingest_peak_rss_mb": round(max(mb for t, mb in sampler.samples if t0 <= t <= t1), 1)
         if any(t0 <= t <= t1 for t, _ in sampler.samples) else None,
@@ -218,7 +232,7 @@ def delete_topic(topic):
 
 NUMERIC = ["records_per_s", "seconds", "records_per_s_after_first_row", "cpu_us_per_record",
            "cpu_us_per_record_with_startup", "peak_rss_mb", "ingest_peak_rss_mb", "steady_rss_mb", "hwm_rss_mb",
-           "start_to_ready_s", "create_to_first_row_s"]
+           "start_to_ready_s", "create_to_first_row_s", "cpu_cores", "cassandra_cpu_cores", "machine_busy_cores"]
 
 
 def summarize(rounds):

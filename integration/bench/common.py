@@ -89,6 +89,28 @@ def ticks(pids):
     return total
 
 
+def machine_busy_ticks():
+    """Ticks every CPU of the machine spent busy (not idle, not waiting for I/O)."""
+    with open("/proc/stat") as f:
+        fields = [int(x) for x in f.readline().split()[1:]]
+    return sum(fields) - fields[3] - fields[4]
+
+
+def cassandra_pids():
+    """The Cassandra servers running on this machine (the local stack), by main class."""
+    found = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/cmdline", "rb") as f:
+                if b"org.apache.cassandra.service.CassandraDaemon" in f.read():
+                    found.append(int(d))
+        except OSError:
+            continue
+    return found
+
+
 def status_kb(pids, key):
     total = 0
     for pid in pids:
