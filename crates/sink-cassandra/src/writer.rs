@@ -1,6 +1,6 @@
 //! The sink task: binds records to prepared statements, groups them by table and partition
-//! key into UNLOGGED batches of at most `maxNumberOfRecordsInBatch`, writes the groups with
-//! at most `maxConcurrentRequests` in flight (each bounded by `queryExecutionTimeout`), and
+//! key into UNLOGGED batches of at most `maxNumberOfRecordsInBatch`, writes them with at
+//! most `maxConcurrentRequests` requests in flight (each bounded by `queryExecutionTimeout`), and
 //! keeps per-key order: a batch never holds two writes to the same row, and the batches of a
 //! group in which a row repeats (or of a counter table) run one after the other; the batches
 //! of a group of distinct rows run side by side.
