@@ -6,6 +6,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use cassink::produce::cli::ProduceArgs;
 use cassink::serve::serve;
+use cassink::worker::config::{WorkerConfig, WorkerConfigError};
 use cassink::worker::logging::{self, LogFormat};
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -56,17 +57,28 @@ enum Command {
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let logs = logging::init(cli.log_format);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let job = match Job::of(cli.command) {
+        Ok(job) => job,
+        Err(e) => {
+            tracing::error!("{:#}", anyhow::Error::from(e));
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    // tokio reads TOKIO_WORKER_THREADS itself when no count is given.
+    if let Job::Serve { worker, .. } = &job {
+        if std::env::var_os("TOKIO_WORKER_THREADS").is_none() {
+            builder.worker_threads(worker.runtime_threads());
+        }
+    }
+    let runtime = match builder.enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             tracing::error!("cannot start the async runtime: {e}");
             return std::process::ExitCode::FAILURE;
         }
     };
-    let result = runtime.block_on(run(cli.command, logs));
+    let result = runtime.block_on(run(job, logs));
     // A client library call stuck in a blocking section (seen once in a revoke-time commit
     // during shutdown) must not keep the process alive after the bounded shutdown.
     runtime.shutdown_timeout(Duration::from_secs(5));
@@ -79,19 +91,47 @@ fn main() -> std::process::ExitCode {
     }
 }
 
-async fn run(command: Command, logs: logging::LogControl) -> anyhow::Result<()> {
-    match command {
-        Command::Worker { config } => serve(config.as_deref(), &[], logs).await,
-        Command::Standalone {
-            worker_properties,
-            connectors,
-        } => serve(Some(&worker_properties), &connectors, logs).await,
-        Command::Produce(args) => cassink::produce::cli::run(args).await.map(|_| ()),
-        Command::ConfigReference { worker: false } => {
+/// A command, with the worker's config read before the runtime starts (it sizes the runtime).
+enum Job {
+    Serve {
+        worker: Box<WorkerConfig>,
+        connectors: Vec<PathBuf>,
+    },
+    Produce(ProduceArgs),
+    ConfigReference {
+        worker: bool,
+    },
+}
+
+impl Job {
+    fn of(command: Command) -> Result<Job, WorkerConfigError> {
+        Ok(match command {
+            Command::Worker { config } => Job::Serve {
+                worker: Box::new(WorkerConfig::load(config.as_deref())?),
+                connectors: Vec::new(),
+            },
+            Command::Standalone {
+                worker_properties,
+                connectors,
+            } => Job::Serve {
+                worker: Box::new(WorkerConfig::load(Some(&worker_properties))?),
+                connectors,
+            },
+            Command::Produce(args) => Job::Produce(args),
+            Command::ConfigReference { worker } => Job::ConfigReference { worker },
+        })
+    }
+}
+
+async fn run(job: Job, logs: logging::LogControl) -> anyhow::Result<()> {
+    match job {
+        Job::Serve { worker, connectors } => serve(*worker, &connectors, logs).await,
+        Job::Produce(args) => cassink::produce::cli::run(args).await.map(|_| ()),
+        Job::ConfigReference { worker: false } => {
             print!("{}", cassink::worker::plugins::connector_reference());
             Ok(())
         }
-        Command::ConfigReference { worker: true } => {
+        Job::ConfigReference { worker: true } => {
             print!("{}", cassink::worker::config::keys::worker_reference());
             Ok(())
         }

@@ -6,17 +6,17 @@ use cassink_rest::Server;
 use cassink_worker::config::WorkerConfig;
 use cassink_worker::logging::LogControl;
 use cassink_worker::runtime::{read_connector_file, Runtime};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
-/// Runs a worker from its properties file (`CONNECT_*` variables override it), creating or
-/// updating the connectors of `connector_files`, until a signal or a failed listener.
+/// Runs a worker (its config loaded from its properties file and `CONNECT_*` variables),
+/// creating or updating the connectors of `connector_files`, until a signal or a failed
+/// listener.
 pub async fn serve(
-    worker_file: Option<&Path>,
+    worker: WorkerConfig,
     connector_files: &[PathBuf],
     logs: LogControl,
 ) -> anyhow::Result<()> {
-    let worker = WorkerConfig::load(worker_file)?;
     for key in &worker.unknown_keys {
         tracing::warn!(key = %key, "unknown worker config key (ignored)");
     }

@@ -297,14 +297,12 @@ impl SinkTask for CassandraSinkTask {
             max_batch: self.config.max_batch,
             timeout: self.config.query_timeout,
         };
-        let units = groups
-            .into_values()
-            .flat_map(|stmts| {
-                let counter = stmts
-                    .first()
-                    .is_some_and(|s| self.tables[s.table].plan.counter);
-                ordered_units(stmts, counter, self.config.max_batch)
-            });
+        let units = groups.into_values().flat_map(|stmts| {
+            let counter = stmts
+                .first()
+                .is_some_and(|s| self.tables[s.table].plan.counter);
+            ordered_units(stmts, counter, self.config.max_batch)
+        });
         let results: Vec<GroupResult> = futures::stream::iter(units)
             .map(|stmts| write_group(&ctx, stmts))
             .buffer_unordered(self.config.max_concurrent_requests)

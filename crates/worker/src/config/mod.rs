@@ -65,6 +65,8 @@ pub struct WorkerConfig {
     pub providers: ConfigProviders,
     /// `rest.auth.credentials.file`: HTTP basic auth users (none: the API is open).
     pub rest_auth_file: Option<PathBuf>,
+    /// `worker.threads`: the async runtime's threads, when set.
+    pub threads: Option<usize>,
 }
 
 impl Default for WorkerConfig {
@@ -97,6 +99,7 @@ impl Default for WorkerConfig {
             override_policy: OverridePolicy::default(),
             providers: ConfigProviders::default(),
             rest_auth_file: None,
+            threads: None,
         }
     }
 }
@@ -131,6 +134,14 @@ fn invalid(key: &str, value: &str, reason: impl Into<String>) -> WorkerConfigErr
 }
 
 impl WorkerConfig {
+    /// How many threads the async runtime gets: `worker.threads`, else half the cores (at
+    /// least one).
+    pub fn runtime_threads(&self) -> usize {
+        self.threads.unwrap_or_else(|| {
+            std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1))
+        })
+    }
+
     /// Reads `path` (when given) and the process environment, env overriding the file, and has
     /// librdkafka accept the Kafka client settings (CA, certificate and key files included).
     pub fn load(path: Option<&Path>) -> Result<Self, WorkerConfigError> {
@@ -160,6 +171,15 @@ impl WorkerConfig {
                 return Err(invalid("bootstrap.servers", v, "must not be empty"));
             }
             cfg.bootstrap_servers = v.to_string();
+        }
+        if let Some(v) = map.get("worker.threads").filter(|v| !v.trim().is_empty()) {
+            cfg.threads = Some(v.trim().parse().ok().filter(|n| *n > 0).ok_or_else(|| {
+                invalid(
+                    "worker.threads",
+                    v,
+                    "expected a number of threads, at least 1",
+                )
+            })?);
         }
         if let Some(v) = map.get("offset.flush.interval.ms") {
             let ms: u64 = v
@@ -502,6 +522,21 @@ mod tests {
         );
         assert_eq!(cfg.offset_flush_interval, Duration::from_secs(2));
         assert_eq!(cfg.unknown_keys, vec!["bogus.key".to_string()]);
+    }
+
+    #[test]
+    fn the_runtime_gets_the_threads_configured_or_half_the_cores() {
+        let cfg = WorkerConfig::from_map(parse_properties("worker.threads=3\n")).unwrap();
+        assert_eq!(cfg.runtime_threads(), 3);
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let cfg = WorkerConfig::from_map(ConfigMap::new()).unwrap();
+        assert_eq!(cfg.runtime_threads(), (cores / 2).max(1));
+        for bad in ["0", "-1", "many"] {
+            let err = WorkerConfig::from_map(parse_properties(&format!("worker.threads={bad}\n")))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("worker.threads") && err.contains(bad), "{err}");
+        }
     }
 
     #[test]
