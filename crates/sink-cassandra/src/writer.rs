@@ -158,11 +158,8 @@ struct Stmt {
 /// written side by side, each written in order: the whole group when a row repeats in it or
 /// it writes a counter table, else one unit per batch.
 fn ordered_units(stmts: Vec<Stmt>, counter: bool, max_batch: usize) -> Vec<Vec<Stmt>> {
-    let repeats = {
-        let mut rows = HashSet::with_capacity(stmts.len());
-        stmts.iter().any(|s| !rows.insert(s.row.as_slice()))
-    };
-    if counter || repeats || stmts.len() <= max_batch {
+    // A group that fits in one batch needs no look at its rows.
+    if counter || stmts.len() <= max_batch || repeats_a_row(&stmts) {
         return vec![stmts];
     }
     let mut units = Vec::with_capacity(stmts.len().div_ceil(max_batch));
@@ -171,6 +168,11 @@ fn ordered_units(stmts: Vec<Stmt>, counter: bool, max_batch: usize) -> Vec<Vec<S
         units.push(pending.by_ref().take(max_batch).collect());
     }
     units
+}
+
+fn repeats_a_row(stmts: &[Stmt]) -> bool {
+    let mut rows = HashSet::with_capacity(stmts.len());
+    stmts.iter().any(|s| !rows.insert(s.row.as_slice()))
 }
 
 fn key_bytes(values: &[Bound], count: usize) -> Vec<u8> {
