@@ -266,6 +266,28 @@ impl Worker {
         let lines: Vec<&str> = text.lines().collect();
         lines[lines.len().saturating_sub(n)..].join("\n")
     }
+
+    /// The last `n` lines of the worker log at WARN or ERROR, or naming commits and
+    /// rebalances: what explains offsets that did not move.
+    pub fn log_of_commits(&self, n: usize) -> String {
+        let text = self.log_text();
+        let lines: Vec<&str> = text
+            .lines()
+            .filter(|l| {
+                [
+                    "WARN",
+                    "ERROR",
+                    "commit",
+                    "assigned",
+                    "revoked",
+                    "rebalance",
+                ]
+                .iter()
+                .any(|needle| l.contains(needle))
+            })
+            .collect();
+        lines[lines.len().saturating_sub(n)..].join("\n")
+    }
 }
 
 impl Drop for Worker {

@@ -469,11 +469,14 @@ impl Runner {
         let mut skipped: Vec<Failure> = Vec::new();
         // A conversion failure that is not tolerated: the records before it are still written.
         let mut fatal: Option<Failure> = None;
+        // librdkafka reports a broker outage to every poll (thousands in one chunk): one line
+        // per chunk says what it was and how often.
+        let mut consumer_errors: Option<(rdkafka::error::KafkaError, usize)> = None;
         for msg in chunk {
             let msg = match msg {
                 Ok(m) => m,
                 Err(e) => {
-                    tracing::warn!(error = %e, "consumer error");
+                    consumer_errors.get_or_insert((e, 0)).1 += 1;
                     continue;
                 }
             };
@@ -518,6 +521,9 @@ impl Runner {
                     }
                 }
             }
+        }
+        if let Some((error, times)) = consumer_errors {
+            tracing::warn!(%error, times, "consumer error");
         }
         let rejected = self.write(sink, &records).await?;
         let mut was_rejected = vec![false; records.len()];
