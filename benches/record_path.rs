@@ -106,6 +106,8 @@ struct Pipeline {
     plan: Plan,
     codecs: CodecSettings,
     topic: &'static str,
+    /// The topic's name as a task shares it between its records.
+    shared_topic: std::sync::Arc<str>,
 }
 
 fn pipeline(name: &'static str, workload: Workload, file: &str, table: &str) -> Pipeline {
@@ -128,6 +130,7 @@ fn pipeline(name: &'static str, workload: Workload, file: &str, table: &str) -> 
         table: table_config,
         plan,
         topic,
+        shared_topic: topic.into(),
     }
 }
 
@@ -169,11 +172,11 @@ impl Stages {
         self.runtime.block_on(async {
             SinkRecord {
                 position: Position {
-                    topic: p.topic.to_string(),
+                    topic: p.shared_topic.clone(),
                     partition: 0,
                     offset: i as i64,
                 },
-                topic: p.topic.to_string(),
+                topic: p.shared_topic.clone(),
                 timestamp_ms: Some(1_700_000_000_000 + i as i64),
                 key: run(&self.key, p.topic, black_box(k)).await,
                 value: run(&self.value, p.topic, black_box(v)).await,

@@ -787,7 +787,7 @@ fn ours(c: &Case) -> Json {
                 Value::String(s) => json!(s),
                 other => json!(payload(other).to_string()),
             };
-            json!({"dropped": false, "topic": r.topic, "key": part(&r.key), "value": part(&r.value),
+            json!({"dropped": false, "topic": &*r.topic, "key": part(&r.key), "value": part(&r.value),
                    "headers": r.headers.iter().map(|h| json!([h.key, header_text(&h.value)])).collect::<Vec<_>>()})
         }
     }

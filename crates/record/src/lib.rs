@@ -4,6 +4,7 @@
 //! Crate `cassink-record`. May depend on nothing of cassink's.
 
 use bytes::Bytes;
+use std::sync::Arc;
 
 /// A Connect value. Schemaless JSON objects become [`Value::Map`] with string keys, Connect
 /// structs (JSON envelope, Avro records) become [`Value::Struct`]; field lookup works on both.
@@ -132,9 +133,36 @@ pub struct Header {
 /// Where a record came from in Kafka.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Position {
-    pub topic: String,
+    /// Shared by every record of a topic a task reads (see [`Topics`]).
+    pub topic: Arc<str>,
     pub partition: i32,
     pub offset: i64,
+}
+
+/// The names of the topics a task reads, each allocated once: every record of a topic
+/// carries the same shared name. A task reads a handful of topics: a list, searched from
+/// the one found last.
+#[derive(Debug, Default)]
+pub struct Topics {
+    names: Vec<Arc<str>>,
+    last: usize,
+}
+
+impl Topics {
+    /// The shared name of topic `name`.
+    pub fn get(&mut self, name: &str) -> Arc<str> {
+        if let Some(hit) = self.names.get(self.last).filter(|t| ***t == *name) {
+            return hit.clone();
+        }
+        match self.names.iter().position(|t| **t == *name) {
+            Some(at) => self.last = at,
+            None => {
+                self.names.push(Arc::from(name));
+                self.last = self.names.len() - 1;
+            }
+        }
+        self.names[self.last].clone()
+    }
 }
 
 impl std::fmt::Display for Position {
@@ -151,7 +179,7 @@ pub struct SinkRecord {
     pub position: Position,
     /// The record's topic as the transforms left it (`RegexRouter`, `TimestampRouter`): the
     /// topic its `topic.<topic>.…` mappings are looked up by. The read topic until then.
-    pub topic: String,
+    pub topic: Arc<str>,
     /// Kafka record timestamp in milliseconds since the epoch, when the broker gave one.
     pub timestamp_ms: Option<i64>,
     pub key: Option<Value>,
@@ -160,4 +188,20 @@ pub struct SinkRecord {
     /// The original bytes, kept for dead-letter records.
     pub raw_key: Option<Bytes>,
     pub raw_value: Option<Bytes>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_record_of_a_topic_shares_one_name() {
+        let mut topics = Topics::default();
+        let weather = topics.get("weather");
+        let meter = topics.get("meter");
+        assert!(Arc::ptr_eq(&weather, &topics.get("weather")));
+        assert!(Arc::ptr_eq(&meter, &topics.get("meter")));
+        assert!(Arc::ptr_eq(&weather, &topics.get("weather")));
+        assert_eq!((&*weather, &*meter), ("weather", "meter"));
+    }
 }

@@ -231,7 +231,7 @@ impl SinkTask for CassandraSinkTask {
         // Group by (table, partition key), keeping record order inside a group.
         let mut groups: BTreeMap<(usize, Vec<u8>), Vec<Stmt>> = BTreeMap::new();
         for (i, record) in records.iter().enumerate() {
-            let Some(targets) = self.by_topic.get(&record.topic) else {
+            let Some(targets) = self.by_topic.get(&*record.topic) else {
                 failures.push(RecordFailure {
                     index: i,
                     error: SinkError::misconfigured(

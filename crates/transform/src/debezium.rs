@@ -188,7 +188,7 @@ impl Transform for ExtractNewRecordState {
                 Mode::Drop => return Ok(None),
                 Mode::Tombstone => {
                     if let Some(t) = before.as_ref().and_then(route) {
-                        record.topic = t;
+                        record.topic = t.into();
                     }
                     record.value = None;
                     return Ok(Some(record));
@@ -211,7 +211,7 @@ impl Transform for ExtractNewRecordState {
         };
         let (row, flag) = row;
         if let Some(t) = route(&row) {
-            record.topic = t;
+            record.topic = t.into();
         }
         let mut state = Object::open(row, "ExtractNewRecordState row state")?;
         for f in &self.fields {

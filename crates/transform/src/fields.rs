@@ -213,7 +213,7 @@ fn insert_field(side: Side, s: &Settings) -> Result<Box<dyn Transform>, Transfor
         let mut object = Object::open(value, "field insertion")?;
         let schemaless = object.is_map();
         if let Some(f) = &topic {
-            object.put(f.clone(), Value::String(record.topic.clone()));
+            object.put(f.clone(), Value::String(record.topic.to_string()));
         }
         if let Some(f) = &partition {
             object.put(f.clone(), Value::Int32(record.position.partition));

@@ -90,7 +90,7 @@ impl Transform for RegexRouter {
             record.topic = self
                 .regex
                 .replace(&record.topic, self.replacement.as_str())
-                .into_owned();
+                .into();
         }
         Ok(Some(record))
     }
@@ -124,7 +124,8 @@ impl Transform for TimestampRouter {
         record.topic = self
             .topic_format
             .replace("${topic}", &record.topic)
-            .replace("${timestamp}", &stamp);
+            .replace("${timestamp}", &stamp)
+            .into();
         Ok(Some(record))
     }
 }

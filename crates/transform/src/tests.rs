@@ -167,8 +167,8 @@ fn routers_rename_the_topic_but_not_the_position() {
         record(Some(map(&[]))),
     )
     .expect("kept");
-    assert_eq!(out.topic, "ord-v2-2023.11.14T22");
-    assert_eq!(out.position.topic, "orders");
+    assert_eq!(&*out.topic, "ord-v2-2023.11.14T22");
+    assert_eq!(&*out.position.topic, "orders");
     // RegexRouter matches the whole topic, as Java's matches() does.
     let out = run(
         &[
@@ -183,7 +183,7 @@ fn routers_rename_the_topic_but_not_the_position() {
         record(None),
     )
     .expect("kept");
-    assert_eq!(out.topic, "orders");
+    assert_eq!(&*out.topic, "orders");
 }
 
 #[test]

@@ -5,7 +5,7 @@
 //! its partition only.
 
 use cassink_record::Position;
-use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// What became of one record read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,10 +47,11 @@ impl std::ops::AddAssign for Counts {
 
 #[derive(Debug)]
 struct PartitionLedger {
-    topic: String,
+    topic: Arc<str>,
     partition: i32,
-    /// By offset. A record read twice (a rebalance handed the partition back) is one entry.
-    records: BTreeMap<i64, Outcome>,
+    /// Sorted by offset (a partition is read in offset order: appending is the rule). A
+    /// record read twice (a rebalance handed the partition back) is one entry.
+    records: Vec<(i64, Outcome)>,
     counts: Counts,
 }
 
@@ -64,6 +65,26 @@ impl PartitionLedger {
             .last()
             .map(|(offset, _)| offset + 1)
     }
+
+    /// The record at `offset` is pending (again, when it was read before).
+    fn read(&mut self, offset: i64) {
+        if self.records.last().is_none_or(|(last, _)| *last < offset) {
+            self.records.push((offset, Outcome::Pending));
+            return;
+        }
+        match self.records.binary_search_by_key(&offset, |(o, _)| *o) {
+            Ok(at) => self.records[at].1 = Outcome::Pending,
+            Err(at) => self.records.insert(at, (offset, Outcome::Pending)),
+        }
+    }
+
+    fn outcome_mut(&mut self, offset: i64) -> Option<&mut Outcome> {
+        let at = self
+            .records
+            .binary_search_by_key(&offset, |(o, _)| *o)
+            .ok()?;
+        self.records.get_mut(at).map(|(_, outcome)| outcome)
+    }
 }
 
 /// The records of one chunk (or any set of records in flight), by partition.
@@ -76,7 +97,10 @@ pub struct Ledger {
 
 impl Ledger {
     fn partition_mut(&mut self, p: &Position) -> Option<&mut PartitionLedger> {
-        let hit = |l: &PartitionLedger| l.partition == p.partition && l.topic == p.topic;
+        // Records carry their task's shared topic names: the same name is the same pointer.
+        let hit = |l: &PartitionLedger| {
+            l.partition == p.partition && (Arc::ptr_eq(&l.topic, &p.topic) || l.topic == p.topic)
+        };
         if !self.partitions.get(self.last).is_some_and(hit) {
             self.last = self.partitions.iter().position(hit)?;
         }
@@ -89,13 +113,13 @@ impl Ledger {
             self.partitions.push(PartitionLedger {
                 topic: p.topic.clone(),
                 partition: p.partition,
-                records: BTreeMap::new(),
+                records: Vec::new(),
                 counts: Counts::default(),
             });
             self.last = self.partitions.len() - 1;
         }
         if let Some(l) = self.partition_mut(p) {
-            l.records.insert(p.offset, Outcome::Pending);
+            l.read(p.offset);
         }
     }
 
@@ -106,7 +130,7 @@ impl Ledger {
         let Some(l) = self.partition_mut(p) else {
             return;
         };
-        let Some(slot) = l.records.get_mut(&p.offset) else {
+        let Some(slot) = l.outcome_mut(p.offset) else {
             return;
         };
         if *slot != Outcome::Pending || outcome == Outcome::Pending {
@@ -127,13 +151,13 @@ impl Ledger {
     pub fn committable(&self) -> impl Iterator<Item = ((&str, i32), i64)> + '_ {
         self.partitions
             .iter()
-            .filter_map(|l| Some(((l.topic.as_str(), l.partition), l.committable()?)))
+            .filter_map(|l| Some(((&*l.topic, l.partition), l.committable()?)))
     }
 
     pub fn counts(&self, topic: &str, partition: i32) -> Counts {
         self.partitions
             .iter()
-            .find(|l| l.partition == partition && l.topic == topic)
+            .find(|l| l.partition == partition && &*l.topic == topic)
             .map(|l| l.counts)
             .unwrap_or_default()
     }
@@ -150,7 +174,7 @@ impl Ledger {
     /// The first failed record, in the order partitions were first read.
     pub fn first_failed(&self) -> Option<Position> {
         self.partitions.iter().find_map(|l| {
-            let (offset, _) = l.records.iter().find(|(_, o)| **o == Outcome::Failed)?;
+            let (offset, _) = l.records.iter().find(|(_, o)| *o == Outcome::Failed)?;
             Some(Position {
                 topic: l.topic.clone(),
                 partition: l.partition,
@@ -164,6 +188,7 @@ impl Ledger {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+    use std::collections::BTreeMap;
 
     fn at(topic: &str, partition: i32, offset: i64) -> Position {
         Position {
@@ -257,6 +282,30 @@ mod tests {
     }
 
     #[test]
+    fn records_read_again_or_out_of_order_are_one_entry_each_in_offset_order() {
+        let mut l = Ledger::default();
+        for o in 10..13 {
+            l.read(&at("t", 0, o));
+            l.mark(&at("t", 0, o), Outcome::Written);
+        }
+        // A rebalance handed the partition back: 11 is read again, 8 and 9 for the first time.
+        l.read(&at("t", 0, 11));
+        l.read(&at("t", 0, 9));
+        l.read(&at("t", 0, 8));
+        assert_eq!(committable(&l).get(&("t".into(), 0)), None, "8 is pending");
+        l.mark(&at("t", 0, 8), Outcome::Written);
+        l.mark(&at("t", 0, 9), Outcome::Skipped);
+        assert_eq!(committable(&l)[&("t".into(), 0)], 11, "11 is pending again");
+        l.mark(&at("t", 0, 11), Outcome::Written);
+        assert_eq!(committable(&l)[&("t".into(), 0)], 13);
+        assert_eq!(
+            l.counts("t", 0).written,
+            5,
+            "11 counts each time it is written"
+        );
+    }
+
+    #[test]
     fn marks_of_records_never_read_move_nothing() {
         let mut l = Ledger::default();
         l.mark(&at("t", 0, 5), Outcome::Written);
@@ -318,7 +367,7 @@ mod tests {
                 for ((topic, partition), offset) in l.committable() {
                     // The first record of this partition that is not done (so far).
                     let blocker = records.iter().enumerate()
-                        .filter(|(_, (p, _))| p.topic == topic && p.partition == partition)
+                        .filter(|(_, (p, _))| &*p.topic == topic && p.partition == partition)
                         .find(|(j, (_, o))| !marked.contains(j) || !o.is_done())
                         .map(|(_, (p, _))| p.offset);
                     if let Some(b) = blocker {
@@ -329,7 +378,7 @@ mod tests {
             let done = committable(&l);
             for (t, p) in next.keys() {
                 let ours: Vec<_> = records.iter()
-                    .filter(|(pos, _)| pos.topic == topics[*t] && pos.partition == *p).collect();
+                    .filter(|(pos, _)| &*pos.topic == topics[*t] && pos.partition == *p).collect();
                 if ours.iter().all(|(_, o)| o.is_done()) {
                     let end = ours.last().map(|(pos, _)| pos.offset + 1);
                     prop_assert_eq!(done.get(&(topics[*t].to_string(), *p)).copied(), end);

@@ -131,7 +131,7 @@ impl DeadLetterQueue {
         if self.context_headers {
             let p = &failure.position;
             let context = [
-                ("__connect.errors.topic", p.topic.clone()),
+                ("__connect.errors.topic", p.topic.to_string()),
                 ("__connect.errors.partition", p.partition.to_string()),
                 ("__connect.errors.offset", p.offset.to_string()),
                 ("__connect.errors.connector.name", self.connector.clone()),

@@ -78,9 +78,10 @@ pub fn raw(msg: &impl Message, keep_bytes: bool) -> RawRecord {
     }
 }
 
-pub fn position(msg: &impl Message) -> Position {
+/// Where `msg` was read; `topic` is its topic's shared name (see [`cassink_record::Topics`]).
+pub fn position(msg: &impl Message, topic: Arc<str>) -> Position {
     Position {
-        topic: msg.topic().to_string(),
+        topic,
         partition: msg.partition(),
         offset: msg.offset(),
     }
@@ -88,9 +89,9 @@ pub fn position(msg: &impl Message) -> Position {
 
 /// Converts a message as librdkafka hands it over (borrowed: its key and value bytes are
 /// copied only into the record's raw key and value, when [`Stages::keep_raw`]), then runs the
-/// transforms on it.
-pub async fn convert(msg: &(impl Message + Sync), stages: &Stages) -> Intake {
-    let record = match convert_only(msg, stages).await {
+/// transforms on it. `topic` is the shared name of the message's topic.
+pub async fn convert(msg: &(impl Message + Sync), topic: Arc<str>, stages: &Stages) -> Intake {
+    let record = match convert_only(msg, topic, stages).await {
         Intake::Record(r) => r,
         other => return other,
     };
@@ -133,10 +134,10 @@ async fn run(
     }
 }
 
-async fn convert_only(msg: &(impl Message + Sync), stages: &Stages) -> Intake {
+async fn convert_only(msg: &(impl Message + Sync), topic: Arc<str>, stages: &Stages) -> Intake {
     let converters = &stages.converters;
     let raw = raw(msg, stages.keep_raw);
-    let position = position(msg);
+    let position = position(msg, topic);
     let key = match run(&*converters.key, msg.topic(), &raw.headers, msg.key()).await {
         Ok(k) => k,
         Err(e) => return failed(e, Stage::KeyConverter, position, raw),

@@ -13,11 +13,11 @@ use cassink_config::secrets;
 use cassink_connector::{RecordFailure, SinkError, SinkTask, Stage, TaskContext};
 use cassink_kafka::consumer::{self as kc, TaskConsumer};
 use cassink_metrics::{Settled, TaskMetrics};
-use cassink_record::SinkRecord;
+use cassink_record::{SinkRecord, Topics};
 use cassink_transform::Chain;
 use futures::StreamExt;
 use rdkafka::consumer::Consumer;
-use rdkafka::message::BorrowedMessage;
+use rdkafka::message::{BorrowedMessage, Message};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
@@ -73,6 +73,8 @@ struct Runner {
     /// the consumer's rebalance callback).
     acked: kc::AckedOffsets,
     committed: BTreeMap<(String, i32), i64>,
+    /// The names of the topics read, shared by their records.
+    topics: Topics,
 }
 
 pub(super) async fn run(
@@ -93,6 +95,7 @@ pub(super) async fn run(
         dlq: None,
         acked: Default::default(),
         committed: BTreeMap::new(),
+        topics: Topics::default(),
     };
     match runner.run().await {
         Ok(()) | Err(Exit::Stopped) => runner.set(State::Unassigned, None),
@@ -480,14 +483,15 @@ impl Runner {
                     continue;
                 }
             };
+            let topic = self.topics.get(msg.topic());
             // Started at the first transient failure: reading the clock per record costs.
             let mut retry: Option<Retry> = None;
             let intake = loop {
-                match intake::convert(&msg, converters).await {
+                match intake::convert(&msg, topic.clone(), converters).await {
                     Intake::Retry(e) => {
                         let problem = format!(
                             "converting record {}: {}",
-                            intake::position(&msg),
+                            intake::position(&msg, topic.clone()),
                             e.message
                         );
                         let retry = retry.get_or_insert_with(Retry::bounded_by_retry_timeout);
@@ -505,7 +509,7 @@ impl Runner {
                 }
                 Ok(None) => {
                     // Dropped by a transform: acknowledged, not written.
-                    let position = intake::position(&msg);
+                    let position = intake::position(&msg, topic);
                     ledger.read(&position);
                     ledger.mark(&position, Outcome::Filtered);
                 }
