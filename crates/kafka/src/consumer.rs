@@ -5,6 +5,7 @@
 
 use crate::client::ClientConfigError;
 use crate::probe;
+use crate::quiet::QuietErrors;
 use cassink_config::ConfigMap;
 use cassink_metrics::TaskMetrics;
 use rdkafka::consumer::{CommitMode, Consumer, ConsumerContext, StreamConsumer};
@@ -13,7 +14,7 @@ use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use rdkafka::{ClientContext, Statistics};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const METADATA_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -95,50 +96,13 @@ pub type AckedOffsets = Arc<Mutex<BTreeMap<(String, i32), i64>>>;
 pub struct LagReporter {
     metrics: TaskMetrics,
     acked: AckedOffsets,
-    errors: Mutex<RepeatedErrors>,
-}
-
-/// librdkafka reports a broker outage again at every reconnect attempt of every broker
-/// (hundreds of lines a second): the first report of an error is logged, its repeats are
-/// counted and logged at most every [`RepeatedErrors::EVERY`].
-#[derive(Default)]
-struct RepeatedErrors {
-    last: Option<(String, Instant)>,
-    repeats: u64,
-}
-
-impl RepeatedErrors {
-    const EVERY: Duration = Duration::from_secs(10);
-
-    /// Whether to log `error` now and, if so, how many times it came again unlogged since
-    /// it was last logged.
-    fn report(&mut self, error: &str, now: Instant) -> Option<u64> {
-        match &mut self.last {
-            Some((last, at)) if last == error => {
-                if now.duration_since(*at) < Self::EVERY {
-                    self.repeats += 1;
-                    return None;
-                }
-                *at = now;
-                Some(std::mem::take(&mut self.repeats))
-            }
-            _ => {
-                self.last = Some((error.to_string(), now));
-                self.repeats = 0;
-                Some(0)
-            }
-        }
-    }
+    errors: QuietErrors,
 }
 
 impl ClientContext for LagReporter {
-    /// A client-wide error (all brokers down, a broker refusing authentication): the client
-    /// goes on retrying by itself; the task reports what stops it.
+    /// A client-wide error: logged as [`QuietErrors`] does.
     fn error(&self, error: KafkaError, reason: &str) {
-        let mut errors = self.errors.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(repeats) = errors.report(&error.to_string(), Instant::now()) {
-            tracing::warn!(%error, reason, repeats, "Kafka client error");
-        }
+        self.errors.error(error, reason)
     }
 
     fn stats(&self, statistics: Statistics) {
@@ -305,7 +269,7 @@ pub fn create(
         .create_with_context(LagReporter {
             metrics,
             acked,
-            errors: Mutex::default(),
+            errors: QuietErrors::default(),
         })
         .map_err(|source| ConsumerError::Create {
             group: group.to_string(),
@@ -447,26 +411,4 @@ pub fn assignment_list(share: &[(String, i32)]) -> TopicPartitionList {
         tpl.add_partition(t, *p);
     }
     tpl
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_repeated_client_error_is_logged_once_per_period_with_its_count() {
-        let mut errors = RepeatedErrors::default();
-        let start = Instant::now();
-        let down = "AllBrokersDown";
-        assert_eq!(errors.report(down, start), Some(0));
-        for i in 1..=500 {
-            assert_eq!(errors.report(down, start + Duration::from_millis(i)), None);
-        }
-        let later = start + RepeatedErrors::EVERY;
-        assert_eq!(errors.report(down, later), Some(500));
-        assert_eq!(errors.report(down, later + Duration::from_secs(1)), None);
-        // Another error is logged at once; the outage's repeats start again from zero.
-        assert_eq!(errors.report("Authentication", later), Some(0));
-        assert_eq!(errors.report(down, later), Some(0));
-    }
 }

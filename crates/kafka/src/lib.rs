@@ -10,3 +10,4 @@ pub mod client;
 pub mod consumer;
 pub mod offsets;
 pub mod probe;
+pub mod quiet;

@@ -9,6 +9,7 @@ use cassink_config::ConfigMap;
 use cassink_kafka::admin;
 use cassink_kafka::client::{ClientConfigError, Role};
 use cassink_kafka::probe;
+use cassink_kafka::quiet::QuietErrors;
 use rdkafka::error::KafkaError;
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
@@ -74,7 +75,7 @@ fn refuses_record(e: &KafkaError) -> bool {
 }
 
 pub struct DeadLetterQueue {
-    producer: FutureProducer,
+    producer: FutureProducer<QuietErrors>,
     topic: String,
     context_headers: bool,
     connector: String,
@@ -109,7 +110,9 @@ impl DeadLetterQueue {
                 .flatten();
             return Err(refusal.map_or(DlqError::Topic(e), DlqError::Refused));
         }
-        let producer = client.create().map_err(DlqError::Producer)?;
+        let producer = client
+            .create_with_context(QuietErrors::default())
+            .map_err(DlqError::Producer)?;
         Ok(Some(DeadLetterQueue {
             producer,
             topic,

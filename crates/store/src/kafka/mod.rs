@@ -17,9 +17,10 @@ use super::{
 };
 use cassink_config::ConfigMap;
 use cassink_kafka::probe;
+use cassink_kafka::quiet::QuietErrors;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
-use rdkafka::config::FromClientConfig;
+use rdkafka::config::FromClientConfigAndContext;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::RDKafkaErrorCode;
 use rdkafka::message::Message;
@@ -84,7 +85,7 @@ struct Shared {
 pub struct KafkaStore {
     cfg: Distributed,
     worker_id: String,
-    producer: FutureProducer,
+    producer: FutureProducer<QuietErrors>,
     shared: Arc<Shared>,
     stop: Arc<AtomicBool>,
 }
@@ -124,14 +125,14 @@ impl KafkaStore {
         ensure_compacted(&admin, &cfg.config_topic, cfg.replication).await?;
         ensure_compacted(&admin, &cfg.status_topic, cfg.status_replication).await?;
 
-        let producer: FutureProducer = producer
+        let producer: FutureProducer<QuietErrors> = producer
             .clone()
             .set("acks", "all")
             .set("linger.ms", "0")
             // A write the brokers have not acknowledged within WRITE_TIMEOUT fails (and
             // `GET /health` says so) instead of waiting librdkafka's default 5 minutes.
             .set("message.timeout.ms", WRITE_TIMEOUT.as_millis().to_string())
-            .create()
+            .create_with_context(QuietErrors::default())
             .map_err(|e| kafka_err("create a producer for", &cfg.config_topic, e))?;
 
         let mut follower_cfg = consumer;
@@ -141,7 +142,7 @@ impl KafkaStore {
             .set("enable.auto.offset.store", "false")
             .set("enable.partition.eof", "false")
             .set("fetch.wait.max.ms", "50");
-        let consumer = BaseConsumer::from_config(&follower_cfg)
+        let consumer = BaseConsumer::from_config_and_context(&follower_cfg, QuietErrors::default())
             .map_err(|e| kafka_err("create a follower for", &cfg.config_topic, e))?;
         let mut tpl = TopicPartitionList::new();
         let mut ends = BTreeMap::new();
@@ -243,7 +244,7 @@ impl KafkaStore {
 /// brokers do not know its leader yet: right after `ensure_compacted` created it, metadata
 /// answers "unknown partition" for a moment.
 fn end_offsets_once_known(
-    consumer: &BaseConsumer,
+    consumer: &BaseConsumer<QuietErrors>,
     topic: &str,
 ) -> std::result::Result<(i64, i64), rdkafka::error::KafkaError> {
     use RDKafkaErrorCode as Code;
@@ -315,7 +316,7 @@ async fn ensure_compacted(client: &ClientConfig, topic: &str, replication: i32) 
 /// and announces config changes; restart requests only from `live_from` on (the config
 /// topic's end at start-up), so history never restarts anything.
 fn follow(
-    consumer: BaseConsumer,
+    consumer: BaseConsumer<QuietErrors>,
     cfg: Distributed,
     live_from: i64,
     shared: Arc<Shared>,
