@@ -479,25 +479,18 @@ pub async fn committed(
         let got = c
             .committed_offsets(tpl, Duration::from_secs(10))
             .map_err(|e| e.to_string())?;
-        Ok(got
-            .elements()
+        got.elements()
             .iter()
-            .map(|e| match e.offset() {
-                Offset::Offset(o) => o,
-                _ => 0,
+            .map(|e| match (e.error(), e.offset()) {
+                // A partition the broker could not answer for is not "nothing committed".
+                (Err(error), _) => Err(format!("partition {}: {error}", e.partition())),
+                (Ok(()), Offset::Offset(o)) => Ok(o),
+                (Ok(()), _) => Ok(0),
             })
-            .collect())
+            .collect()
     })
     .await
     .expect("committed offsets task")
-}
-
-pub async fn committed_total(bootstrap: &str, group: &str, topic: &str, partitions: i32) -> i64 {
-    committed(bootstrap, group, topic, partitions)
-        .await
-        .unwrap_or_else(|e| panic!("committed offsets of {group}: {e}"))
-        .iter()
-        .sum()
 }
 
 /// Polls until the group has committed `expected` records of `topic` in total.
@@ -509,12 +502,19 @@ pub async fn wait_committed(
     expected: i64,
 ) -> i64 {
     let deadline = Instant::now() + Duration::from_secs(30);
+    let mut last = Err("not asked yet".to_string());
     loop {
-        let c = committed_total(bootstrap, group, topic, partitions).await;
-        if c >= expected || Instant::now() > deadline {
-            return c;
+        // The broker may not answer for a partition for a moment (after its restart): ask again.
+        if let Ok(offsets) = committed(bootstrap, group, topic, partitions).await {
+            last = Ok(offsets.iter().sum());
         }
-        tokio::time::sleep(Duration::from_millis(250)).await;
+        match last {
+            Ok(c) if c >= expected => return c,
+            _ if Instant::now() > deadline => {
+                return last.unwrap_or_else(|e| panic!("committed offsets of {group}: {e}"))
+            }
+            _ => tokio::time::sleep(Duration::from_millis(250)).await,
+        }
     }
 }
 
