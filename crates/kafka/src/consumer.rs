@@ -227,7 +227,7 @@ pub fn client_config(settings: &ConsumerSettings, group: &str) -> ClientConfig {
     // messages and 64 MB per partition). librdkafka checks the queue limits only before it
     // sends a fetch, so a task holds at most the queued messages plus one fetch response:
     // fetch.max.bytes of (compressed) batches, decompressed, plus ~200 bytes per message.
-    // 1 MiB responses and a 4 MiB queue keep a 3-task worker under 100 MB at full speed: in
+    // 1 MiB responses and a 4 MiB queue keep a 3-task worker at about 100 MB at full speed: in
     // the interleaved bench (1M weather records, 3 rounds) 95 MB peak, 6.05 µs and 64k
     // records/s, against 134 MB, 6.14 µs and 55k records/s with 4 MiB and 16 MiB.
     ours.set("queued.max.messages.kbytes", "4096");
