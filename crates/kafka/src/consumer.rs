@@ -227,12 +227,13 @@ pub fn client_config(settings: &ConsumerSettings, group: &str) -> ClientConfig {
     // messages and 64 MB per partition). librdkafka checks the queue limits only before it
     // sends a fetch, so a task holds at most the queued messages plus one fetch response:
     // fetch.max.bytes of (compressed) batches, decompressed, plus ~200 bytes per message.
-    // 1 MiB responses and a 4 MiB queue keep a 3-task worker at about 100 MB at full speed: in
-    // the interleaved bench (1M weather records, 3 rounds) 95 MB peak, 6.05 µs and 64k
-    // records/s, against 134 MB, 6.14 µs and 55k records/s with 4 MiB and 16 MiB.
+    // 256 KiB responses and a 4 MiB queue: in the interleaved bench (1M weather records,
+    // 3 tasks, 3 rounds) a 3-task worker peaked at 71-73 MB against 93-100 MB with 1 MiB
+    // responses, at the same CPU per record and records/s (and at 134 MB with 4 MiB and a
+    // 16 MiB queue). A record batch larger than a response still arrives: the broker always
+    // returns the first batch of a fetch whole.
     ours.set("queued.max.messages.kbytes", "4096");
     ours.set("queued.min.messages", "5000");
-    ours.set("fetch.max.bytes", "1048576");
     // Small queues drain in well under librdkafka's default 1 s backoff: check again sooner
     // so the task does not wait on an empty queue.
     ours.set("fetch.queue.backoff.ms", "100");
@@ -245,11 +246,37 @@ pub fn client_config(settings: &ConsumerSettings, group: &str) -> ClientConfig {
             cfg.set(k, v);
         }
     }
+    fetch_size(&mut cfg);
     cfg.set("group.id", group);
     cfg.set("enable.auto.commit", "false");
     cfg.set("enable.auto.offset.store", "false");
     cfg.set("enable.partition.eof", "false");
     cfg
+}
+
+/// The bytes a fetch response may hold, by default.
+const FETCH_MAX_BYTES: u64 = 262_144;
+
+/// `fetch.max.bytes`, by default [`FETCH_MAX_BYTES`]. librdkafka wants it at least
+/// `message.max.bytes`, the largest request the client sends (1,000,000 by default; a
+/// consumer's requests are small), so that one follows it down unless set: a smaller
+/// `fetch.max.bytes` lowers it too, a larger `message.max.bytes` raises the fetch size.
+fn fetch_size(cfg: &mut ClientConfig) {
+    let bytes = |key: &str| cfg.get(key).map(|v| v.trim().parse::<u64>());
+    match (bytes("fetch.max.bytes"), bytes("message.max.bytes")) {
+        (None, None) => {
+            cfg.set("fetch.max.bytes", FETCH_MAX_BYTES.to_string());
+            cfg.set("message.max.bytes", FETCH_MAX_BYTES.to_string());
+        }
+        (None, Some(Ok(message))) => {
+            cfg.set("fetch.max.bytes", FETCH_MAX_BYTES.max(message).to_string());
+        }
+        (Some(Ok(fetch)), None) => {
+            cfg.set("message.max.bytes", FETCH_MAX_BYTES.min(fetch).to_string());
+        }
+        // Both set, or a value that is not a number: librdkafka says what is wrong.
+        _ => {}
+    }
 }
 
 pub fn create(
@@ -411,4 +438,65 @@ pub fn assignment_list(share: &[(String, i32)]) -> TopicPartitionList {
         tpl.add_partition(t, *p);
     }
     tpl
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A task consumer's librdkafka settings when the worker's `consumer.*` keys are `set`.
+    fn config_of(set: &[(&str, &str)]) -> ClientConfig {
+        let mut client = ClientConfig::new();
+        for (k, v) in set {
+            client.set(*k, *v);
+        }
+        let settings = ConsumerSettings {
+            bootstrap: "localhost:9092".into(),
+            client,
+            statistics_interval: Duration::from_secs(5),
+        };
+        client_config(&settings, "connect-test")
+    }
+
+    fn sizes(set: &[(&str, &str)]) -> (String, String) {
+        let cfg = config_of(set);
+        let get = |k: &str| cfg.get(k).unwrap_or_default().to_string();
+        (get("fetch.max.bytes"), get("message.max.bytes"))
+    }
+
+    #[test]
+    fn fetch_responses_are_small_and_the_request_limit_follows_unless_set() {
+        assert_eq!(sizes(&[]), ("262144".into(), "262144".into()));
+        assert_eq!(
+            sizes(&[("fetch.max.bytes", "65536")]),
+            ("65536".into(), "65536".into())
+        );
+        assert_eq!(
+            sizes(&[("fetch.max.bytes", "4194304")]),
+            ("4194304".into(), "262144".into())
+        );
+        assert_eq!(
+            sizes(&[("message.max.bytes", "2000000")]),
+            ("2000000".into(), "2000000".into())
+        );
+        assert_eq!(
+            sizes(&[
+                ("fetch.max.bytes", "1048576"),
+                ("message.max.bytes", "1000000")
+            ]),
+            ("1048576".into(), "1000000".into())
+        );
+    }
+
+    #[test]
+    fn every_default_makes_a_consumer_librdkafka_accepts() {
+        for set in [
+            &[][..],
+            &[("fetch.max.bytes", "65536")][..],
+            &[("message.max.bytes", "2000000")][..],
+        ] {
+            let consumer: Result<rdkafka::consumer::BaseConsumer, _> = config_of(set).create();
+            assert!(consumer.is_ok(), "{set:?}: {:?}", consumer.err());
+        }
+    }
 }
