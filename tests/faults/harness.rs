@@ -502,16 +502,17 @@ pub async fn wait_committed(
     expected: i64,
 ) -> i64 {
     let deadline = Instant::now() + Duration::from_secs(30);
-    let mut last = Err("not asked yet".to_string());
+    let (mut total, mut error) = (None, None);
     loop {
         // The broker may not answer for a partition for a moment (after its restart): ask again.
-        if let Ok(offsets) = committed(bootstrap, group, topic, partitions).await {
-            last = Ok(offsets.iter().sum());
+        match committed(bootstrap, group, topic, partitions).await {
+            Ok(offsets) => total = Some(offsets.iter().sum()),
+            Err(e) => error = Some(e),
         }
-        match last {
-            Ok(c) if c >= expected => return c,
+        match total {
+            Some(c) if c >= expected => return c,
             _ if Instant::now() > deadline => {
-                return last.unwrap_or_else(|e| panic!("committed offsets of {group}: {e}"))
+                return total.unwrap_or_else(|| panic!("committed offsets of {group}: {error:?}"))
             }
             _ => tokio::time::sleep(Duration::from_millis(250)).await,
         }

@@ -472,8 +472,8 @@ impl Runner {
         let mut skipped: Vec<Failure> = Vec::new();
         // A conversion failure that is not tolerated: the records before it are still written.
         let mut fatal: Option<Failure> = None;
-        // librdkafka reports a broker outage to every poll (thousands in one chunk): one line
-        // per chunk says what it was and how often.
+        // librdkafka reports a broker outage again and again (dozens of times in one chunk):
+        // one line per chunk says what it was and how often.
         let mut consumer_errors: Option<(rdkafka::error::KafkaError, usize)> = None;
         for msg in chunk {
             let msg = match msg {
